@@ -1,0 +1,81 @@
+"""The sample sheet and treatment timeline: what a user writes, and what they hear when wrong."""
+
+import datetime as dt
+
+import pytest
+
+from ctdna_resistance.errors import InputError
+from ctdna_resistance.samplesheet import read_cohort, read_sample_sheet, read_treatments
+
+HEADER = "patient\tsample\tcollection_date\tvcf\n"
+
+
+@pytest.fixture
+def sheet(tmp_path):
+    (tmp_path / "a.vcf").write_text("")
+    (tmp_path / "b.vcf").write_text("")
+
+    def write(body: str, header: str = HEADER):
+        path = tmp_path / "samples.tsv"
+        path.write_text(header + body)
+        return path
+
+    return write
+
+
+def test_rows_sorted_by_date_with_default_timepoints_and_paths_relative_to_the_sheet(sheet):
+    path = sheet("P1\tS2\t2024-03-01\tb.vcf\nP1\tS1\t2024-01-01\ta.vcf\n")
+    samples = read_sample_sheet(path)
+    assert [s.sample for s in samples] == ["S1", "S2"]
+    assert [s.timepoint for s in samples] == ["T0", "T1"]
+    assert samples[0].vcf == path.parent / "a.vcf"
+    assert samples[0].collection_date == dt.date(2024, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("P1\tS1\t2024-01-01\ta.vcf\nP1\tS1\t2024-02-01\tb.vcf\n", "appears twice"),
+        ("P1\tS 1\t2024-01-01\ta.vcf\n", "sample"),
+        ("P1\t../x\t2024-01-01\ta.vcf\n", "sample"),
+        ("P1\tS1\t2024-01-01\tmissing.vcf\n", "does not exist"),
+        ("P1\tS1\t2024-01-01\ta.vcf\nP1\tS2\t2024-01-01\tb.vcf\n", "two samples on 2024-01-01"),
+        ("P1\tS1\t2024-13-01\ta.vcf\n", "collection_date"),
+        ("P1\tS1\t2024-01-01\t\n", "none of vcf, cnv, sv"),
+    ],
+)
+def test_bad_rows_are_refused_naming_the_file_and_line(sheet, body, expected):
+    path = sheet(body)
+    with pytest.raises(InputError) as caught:
+        read_sample_sheet(path)
+    message = caught.value.message
+    assert str(path) in message
+    assert expected in message
+    assert "\n" not in message
+    assert f"{path}:" in message  # a line number follows the file name
+
+
+def test_missing_column_is_named(sheet):
+    path = sheet("P1\tS1\ta.vcf\n", header="patient\tsample\tvcf\n")
+    with pytest.raises(InputError, match="collection_date"):
+        read_sample_sheet(path)
+
+
+def test_treatments_refuse_unknown_patients_and_reversed_dates(sheet, tmp_path):
+    samples = sheet("P1\tS1\t2024-01-01\ta.vcf\n")
+    header = "patient\tagent\tstart_date\tend_date\tline\n"
+    good = tmp_path / "t.tsv"
+    good.write_text(
+        header + "P1\tcetuximab\t2024-01-02\t2024-06-01\t1\nP1\tFOLFIRI\t2024-01-02\t\t1\n"
+    )
+    cohort = read_cohort(samples, good)
+    anti = [t for t in cohort.treatments if t.is_anti_egfr()]
+    assert [t.agent for t in anti] == ["cetuximab"]
+    assert cohort.treatments[1].end_date is None or cohort.treatments[0].end_date is None
+    bad = tmp_path / "t2.tsv"
+    bad.write_text(header + "P9\tcetuximab\t2024-01-02\t\t1\n")
+    with pytest.raises(InputError, match="not in the sample sheet"):
+        read_treatments(bad, {"P1"})
+    bad.write_text(header + "P1\tcetuximab\t2024-03-02\t2024-01-01\t1\n")
+    with pytest.raises(InputError, match="before start_date"):
+        read_treatments(bad, {"P1"})

@@ -1,0 +1,470 @@
+"""The synthetic cohort generator: reproducible trees whose VCFs say exactly what truth.tsv says."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import re
+from datetime import date
+from pathlib import Path
+
+import cyvcf2
+import pytest
+import yaml
+
+from ctdna_resistance.errors import InputError
+from ctdna_resistance.records import normalise_contig
+from ctdna_resistance.simulate import simulate_cohort
+from ctdna_resistance.simulate.genome import CONTIG_LENGTHS
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+# Test-only panel: three hotspots in three genes, both builds (format of panels/anti_egfr_crc.yaml).
+PANEL_YAML = """\
+schema_version: 1
+name: simulate_test_panel
+version: "0.0.1"
+genes:
+  - symbol: KRAS
+    loci:
+      GRCh38: {chrom: "12", start: 25205246, end: 25250929}
+      GRCh37: {chrom: "12", start: 25357723, end: 25403870}
+    codons:
+      - codon: 12
+        GRCh38: {start: 25245349, end: 25245351}
+        GRCh37: {start: 25398283, end: 25398285}
+    hotspots:
+      - protein: p.G12D
+        GRCh38: {pos: 25245350, ref: C, alt: T}
+        GRCh37: {pos: 25398284, ref: C, alt: T}
+  - symbol: NRAS
+    loci:
+      GRCh38: {chrom: "1", start: 114704469, end: 114716771}
+      GRCh37: {chrom: "1", start: 115247085, end: 115259515}
+    hotspots:
+      - protein: p.Q61K
+        GRCh38: {pos: 114713909, ref: G, alt: T}
+        GRCh37: {pos: 115256530, ref: G, alt: T}
+  - symbol: BRAF
+    loci:
+      GRCh38: {chrom: "7", start: 140719327, end: 140924929}
+      GRCh37: {chrom: "7", start: 140419127, end: 140624564}
+    hotspots:
+      - protein: p.V600E
+        GRCh38: {pos: 140753336, ref: A, alt: T}
+        GRCh37: {pos: 140453136, ref: A, alt: T}
+"""
+
+HOTSPOTS = {
+    "GRCh38": {
+        ("KRAS", "p.G12D", "12", 25245350, "C", "T"),
+        ("NRAS", "p.Q61K", "1", 114713909, "G", "T"),
+        ("BRAF", "p.V600E", "7", 140753336, "A", "T"),
+    },
+    "GRCh37": {
+        ("KRAS", "p.G12D", "12", 25398284, "C", "T"),
+        ("NRAS", "p.Q61K", "1", 115256530, "G", "T"),
+        ("BRAF", "p.V600E", "7", 140453136, "A", "T"),
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def panel_path(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("panel") / "panel.yaml"
+    path.write_text(PANEL_YAML, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory, panel_path) -> Path:
+    outdir = tmp_path_factory.mktemp("sim") / "cohort"
+    simulate_cohort(outdir, seed=1, panel_path=panel_path)
+    return outdir
+
+
+def read_tsv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def dialect_of(vcf: cyvcf2.VCF) -> str:
+    header = vcf.raw_header
+    if "##source=VarDict" in header:
+        return "vardict"
+    if "##source=strelka" in header:
+        return "strelka2"
+    if "##source=Mutect2" in header:
+        return "mutect2"
+    raise AssertionError("unknown dialect")
+
+
+def tumour_column(vcf: cyvcf2.VCF, vcf_sample: str) -> int:
+    if vcf_sample:
+        return vcf.samples.index(vcf_sample)
+    match = re.search(r"^##tumor_sample=(.+)$", vcf.raw_header, flags=re.MULTILINE)
+    if match:
+        return vcf.samples.index(match.group(1))
+    assert len(vcf.samples) == 1
+    return 0
+
+
+def read_calls(path: Path, vcf_sample: str) -> dict[tuple, tuple[int, int, str]]:
+    """(chrom, pos, ref, alt) -> (depth, alt_reads, FILTER), parsed the way SPEC 3.4 says."""
+    vcf = cyvcf2.VCF(str(path))
+    dialect = dialect_of(vcf)
+    column = tumour_column(vcf, vcf_sample)
+    calls = {}
+    for variant in vcf:
+        alt = variant.ALT[0]
+        if dialect == "strelka2":
+            tier1 = {base: int(variant.format(f"{base}U")[column][0]) for base in "ACGT"}
+            depth, alt_reads = sum(tier1.values()), tier1[alt]
+        else:
+            depth = int(variant.format("DP")[column][0])
+            alt_reads = int(variant.format("AD")[column][1])
+        key = (normalise_contig(variant.CHROM), variant.POS, variant.REF, alt)
+        calls[key] = (depth, alt_reads, variant.FILTER or "PASS")
+    vcf.close()
+    return calls
+
+
+def test_same_seed_gives_a_byte_identical_tree(tmp_path, monkeypatch, panel_path):
+    trees = []
+    for run in ("first", "second"):
+        (tmp_path / run).mkdir()
+        monkeypatch.chdir(tmp_path / run)  # same relative outdir, so params.yaml's command matches
+        simulate_cohort(Path("cohort"), seed=7, panel_path=panel_path)
+        trees.append(tree_bytes(tmp_path / run / "cohort"))
+    assert len(trees[0]) > 20
+    assert trees[0] == trees[1]
+
+
+def test_a_different_seed_gives_different_data(tmp_path, panel_path, cohort):
+    other = tmp_path / "other"
+    simulate_cohort(other, seed=2, panel_path=panel_path)
+    assert (other / "truth.tsv").read_bytes() != (cohort / "truth.tsv").read_bytes()
+    assert (other / "vcf" / "P001-T1.vcf.gz").read_bytes() != (
+        cohort / "vcf" / "P001-T1.vcf.gz"
+    ).read_bytes()
+
+
+def test_every_vcf_record_matches_truth_counts_and_filter(cohort):
+    truth = read_tsv(cohort / "truth.tsv")
+    samples = read_tsv(cohort / "samples.tsv")
+    assert len(samples) == 16
+    for row in samples:
+        calls = read_calls(cohort / row["vcf"], row["vcf_sample"])
+        expected = {
+            (t["chrom"], int(t["pos"]), t["ref"], t["alt"]): (
+                int(t["depth"]), int(t["alt_reads"]), t["filter"],
+            )
+            for t in truth
+            if t["sample"] == row["sample"] and t["in_vcf"] == "1"
+        }  # fmt: skip
+        assert calls == expected, row["sample"]
+        written = [t for t in truth if t["sample"] == row["sample"]]
+        for t in written:
+            # the caller writes a record exactly when it saw alt reads
+            assert (t["in_vcf"] == "1") == (int(t["alt_reads"]) > 0)
+
+
+def test_pass_records_follow_the_evidence_rule(cohort):
+    for t in read_tsv(cohort / "truth.tsv"):
+        if t["filter"] == "PASS":
+            assert int(t["alt_reads"]) >= 5
+            assert int(t["alt_reads"]) / int(t["depth"]) >= 0.002
+        if t["in_vcf"] == "1" and int(t["alt_reads"]) < 5:
+            assert t["filter"] != "PASS"
+
+
+def test_resistance_variants_are_panel_hotspots_with_panel_alleles(cohort):
+    resistance = [t for t in read_tsv(cohort / "truth.tsv") if t["category"] == "resistance"]
+    assert resistance
+    for t in resistance:
+        key = (t["gene"], t["protein"], t["chrom"], int(t["pos"]), t["ref"], t["alt"])
+        assert key in HOTSPOTS["GRCh38"]
+
+
+def test_polyclonal_patients_carry_hotspots_in_different_genes(cohort):
+    truth = read_tsv(cohort / "truth.tsv")
+    genes_by_patient: dict[str, set[str]] = {}
+    for t in truth:
+        if t["category"] == "resistance":
+            genes_by_patient.setdefault(t["patient"], set()).add(t["gene"])
+    assert sorted(len(genes) for genes in genes_by_patient.values()) == [1, 2, 2, 3]
+
+
+def test_only_one_patient_has_resistance_at_baseline(cohort):
+    truth = read_tsv(cohort / "truth.tsv")
+    baseline = {
+        row["sample"] for row in read_tsv(cohort / "samples.tsv") if row["timepoint"] == "T0"
+    }
+    present = [
+        t
+        for t in truth
+        if t["sample"] in baseline and t["category"] == "resistance" and float(t["true_vaf"]) > 0
+    ]
+    assert len(present) == 1
+    params = yaml.safe_load((cohort / "params.yaml").read_text())
+    pre_existing = [
+        p["patient"] for p in params["patients"] if "pre_existing_resistance" in p["scenario"]
+    ]
+    assert pre_existing == [present[0]["patient"]]
+
+
+def test_resistance_clones_emerge_on_anti_egfr(cohort):
+    truth = read_tsv(cohort / "truth.tsv")
+    on_therapy = {
+        row["sample"]: row["on_anti_egfr"] == "1" for row in read_tsv(cohort / "truth_samples.tsv")
+    }
+    first_seen: dict[tuple[str, str], str] = {}
+    for t in truth:  # sorted by patient then date
+        key = (t["patient"], t["protein"])
+        if t["category"] == "resistance" and float(t["true_vaf"]) > 0:
+            first_seen.setdefault(key, t["sample"])
+    emerging = [sample for sample in first_seen.values() if not sample.endswith("-T0")]
+    assert len(emerging) >= 4
+    assert all(on_therapy[sample] for sample in emerging)
+
+
+def test_clones_decay_after_anti_egfr_is_withdrawn(cohort):
+    treatments = read_tsv(cohort / "treatments.tsv")
+    truth = read_tsv(cohort / "truth.tsv")
+    ends = {
+        t["patient"]: date.fromisoformat(t["end_date"])
+        for t in treatments
+        if t["agent"] in ("cetuximab", "panitumumab") and t["end_date"]
+    }
+    assert len(ends) >= 2
+    decays_checked = 0
+    for patient, end in ends.items():
+        series: dict[str, list[float]] = {}
+        for t in truth:
+            after = date.fromisoformat(t["collection_date"]) > end
+            if t["patient"] == patient and t["category"] == "resistance" and after:
+                series.setdefault(t["protein"], []).append(float(t["true_vaf"]))
+        for vafs in series.values():
+            assert vafs, patient
+            if len(vafs) >= 2:
+                decays_checked += 1
+                assert all(later < earlier for earlier, later in itertools.pairwise(vafs))
+    assert decays_checked >= 2  # two draws after withdrawal: a decay can be fitted
+
+
+def test_every_patient_starts_anti_egfr_at_or_just_after_baseline(cohort):
+    treatments = read_tsv(cohort / "treatments.tsv")
+    baselines = {
+        row["patient"]: date.fromisoformat(row["collection_date"])
+        for row in read_tsv(cohort / "samples.tsv")
+        if row["timepoint"] == "T0"
+    }
+    for patient, baseline in baselines.items():
+        starts = [
+            date.fromisoformat(t["start_date"])
+            for t in treatments
+            if t["patient"] == patient and t["agent"] in ("cetuximab", "panitumumab")
+        ]
+        assert len(starts) == 1
+        assert 0 <= (starts[0] - baseline).days <= 7
+        backbones = [t for t in treatments if t["patient"] == patient and t["line"] == "1"]
+        assert {t["agent"] for t in backbones} & {"FOLFIRI", "FOLFOX"}
+
+
+def test_ids_match_the_sheet_pattern_and_dates_increase(cohort):
+    samples = read_tsv(cohort / "samples.tsv")
+    assert list(samples[0]) == [
+        "patient", "sample", "collection_date", "vcf", "vcf_sample", "normal_vcf",
+        "tumor_fraction", "timepoint",
+    ]  # fmt: skip
+    assert len({row["sample"] for row in samples}) == len(samples)
+    by_patient: dict[str, list[date]] = {}
+    for row in samples:
+        assert ID_PATTERN.match(row["patient"]) and ID_PATTERN.match(row["sample"])
+        assert row["tumor_fraction"] == ""
+        assert (cohort / row["vcf"]).is_file() and (cohort / row["normal_vcf"]).is_file()
+        by_patient.setdefault(row["patient"], []).append(date.fromisoformat(row["collection_date"]))
+    for dates in by_patient.values():
+        gaps = [(later - earlier).days for earlier, later in itertools.pairwise(dates)]
+        assert all(28 <= gap <= 84 for gap in gaps), gaps
+
+
+def test_headers_are_real_looking_in_three_dialects_and_two_contig_styles(cohort):
+    dialects, styles = set(), set()
+    vcfs = sorted((cohort / "vcf").glob("*.vcf*")) + sorted((cohort / "normal").glob("*.vcf"))
+    for path in vcfs:
+        if path.suffix == ".tbi":
+            continue
+        vcf = cyvcf2.VCF(str(path))
+        dialects.add(dialect_of(vcf))
+        header = vcf.raw_header
+        assert header.startswith("##fileformat=VCFv4.")
+        assert "##reference=" in header
+        contigs = dict(re.findall(r"##contig=<ID=([^,]+),length=(\d+)>", header))
+        names = {normalise_contig(name) for name in contigs}
+        assert names == set(CONTIG_LENGTHS["GRCh38"])
+        for name, length in contigs.items():
+            assert int(length) == CONTIG_LENGTHS["GRCh38"][normalise_contig(name)]
+        styles.add(next(iter(contigs)).startswith("chr"))
+        # every FILTER, INFO and FORMAT key used is declared (PASS is implicit in VCF)
+        for variant in vcf:
+            for key in (variant.FILTER or "").split(";") if variant.FILTER else []:
+                assert f"##FILTER=<ID={key}," in header
+            for key in variant.FORMAT:
+                assert f"##FORMAT=<ID={key}," in header
+            for key, _ in variant.INFO:
+                assert f"##INFO=<ID={key}," in header
+        vcf.close()
+    assert dialects == {"mutect2", "vardict", "strelka2"}
+    assert styles == {True, False}
+
+
+def test_compressed_vcfs_are_indexed_and_one_patient_is_plain(cohort):
+    gz = sorted((cohort / "vcf").glob("*.vcf.gz"))
+    plain = sorted((cohort / "vcf").glob("*.vcf"))
+    assert gz and plain
+    for path in gz:
+        assert path.with_name(path.name + ".tbi").is_file()
+        vcf = cyvcf2.VCF(str(path))
+        first = next(iter(vcf))
+        assert len(list(vcf(f"{first.CHROM}:{first.POS}-{first.POS}"))) >= 1  # index works
+        vcf.close()
+
+
+def test_records_are_sorted_by_contig_order_then_position(cohort):
+    order = {name: rank for rank, name in enumerate(CONTIG_LENGTHS["GRCh38"])}
+    for path in sorted((cohort / "vcf").glob("*.vcf*")):
+        if path.suffix == ".tbi":
+            continue
+        keys = [(order[normalise_contig(v.CHROM)], v.POS) for v in cyvcf2.VCF(str(path))]
+        assert keys == sorted(keys)
+
+
+def test_chip_at_a_panel_hotspot_is_in_plasma_and_in_the_normal(cohort):
+    truth = read_tsv(cohort / "truth.tsv")
+    chip_hotspots = [t for t in truth if t["category"] == "chip" and t["protein"]]
+    assert {t["patient"] for t in chip_hotspots} == {"P001"}
+    site = chip_hotspots[0]
+    assert (site["gene"], site["protein"], site["chrom"], int(site["pos"]), site["ref"],
+            site["alt"]) in HOTSPOTS["GRCh38"]  # fmt: skip
+    assert any(t["filter"] == "PASS" for t in chip_hotspots)  # so only 'in normal' can remove it
+    normal = read_calls(cohort / "normal" / "P001_WBC.vcf", "")
+    depth, alt_reads, _ = normal[(site["chrom"], int(site["pos"]), site["ref"], site["alt"])]
+    assert 0.005 < alt_reads / depth < 0.05
+
+
+def test_normal_vcfs_hold_germline_and_chip_but_no_tumour_variants(cohort):
+    truth = read_tsv(cohort / "truth.tsv")
+    for patient in ("P001", "P002", "P003", "P004"):
+        normal = read_calls(cohort / "normal" / f"{patient}_WBC.vcf", "")
+        categories = {
+            t["category"]
+            for t in truth
+            if t["patient"] == patient and (t["chrom"], int(t["pos"]), t["ref"], t["alt"]) in normal
+        }
+        assert categories == {"germline", "chip"}
+
+
+def test_germline_variants_sit_at_half_or_full_vaf_some_inside_panel_genes(cohort):
+    germline = [t for t in read_tsv(cohort / "truth.tsv") if t["category"] == "germline"]
+    assert {float(t["true_vaf"]) for t in germline} <= {0.5, 1.0}
+    in_panel_genes = [t for t in germline if t["gene"] in ("KRAS", "NRAS", "BRAF")]
+    assert in_panel_genes
+    hotspot_positions = {(h[2], h[3]) for h in HOTSPOTS["GRCh38"]}
+    assert all((t["chrom"], int(t["pos"])) not in hotspot_positions for t in in_panel_genes)
+    assert all(t["protein"] == "" for t in germline)
+
+
+def test_some_resistance_variants_are_below_detection(cohort):
+    resistance = [
+        t
+        for t in read_tsv(cohort / "truth.tsv")
+        if t["category"] == "resistance" and float(t["true_vaf"]) > 0
+    ]
+    assert any(t["filter"] != "PASS" for t in resistance)
+    assert any(t["filter"] == "PASS" for t in resistance)
+    assert max(float(t["true_vaf"]) for t in resistance) <= 0.15
+
+
+def test_params_record_the_seed_and_the_command(cohort, panel_path):
+    params = yaml.safe_load((cohort / "params.yaml").read_text())
+    assert params["seed"] == 1 and params["n_patients"] == 4 and params["build"] == "GRCh38"
+    assert "--seed 1" in params["command"] and str(panel_path) in params["command"]
+    assert len(params["patients"]) == 4
+
+
+def test_default_cohort_is_small(cohort):
+    assert sum(len(data) for data in tree_bytes(cohort).values()) < 1_000_000
+
+
+def test_grch37_uses_the_panel_grch37_coordinates(tmp_path, panel_path):
+    outdir = tmp_path / "b37"
+    simulate_cohort(outdir, seed=3, n_patients=2, n_draws=3, panel_path=panel_path, build="GRCh37")
+    truth = read_tsv(outdir / "truth.tsv")
+    resistance = {
+        (t["gene"], t["protein"], t["chrom"], int(t["pos"]), t["ref"], t["alt"])
+        for t in truth
+        if t["category"] == "resistance"
+    }
+    assert resistance and resistance <= HOTSPOTS["GRCh37"]
+    header = cyvcf2.VCF(str(outdir / "vcf" / "P001-T0.vcf.gz")).raw_header
+    assert "##contig=<ID=1,length=249250621>" in header
+
+
+def test_refuses_a_non_empty_outdir_and_leaves_it_alone(tmp_path, panel_path):
+    outdir = tmp_path / "busy"
+    outdir.mkdir()
+    (outdir / "keep.txt").write_text("mine")
+    with pytest.raises(InputError, match="not empty"):
+        simulate_cohort(outdir, panel_path=panel_path)
+    assert [path.name for path in outdir.iterdir()] == ["keep.txt"]
+
+
+def test_a_panel_without_hotspots_is_refused_with_its_path(tmp_path):
+    panel = tmp_path / "empty_panel.yaml"
+    panel.write_text("name: x\ngenes:\n  - symbol: MET\n    classes: [amplification]\n")
+    with pytest.raises(InputError, match=r"empty_panel\.yaml.*no hotspot"):
+        simulate_cohort(tmp_path / "out", panel_path=panel)
+    assert not (tmp_path / "out").exists()
+    assert list(tmp_path.iterdir()) == [panel]  # no staging folder left behind
+
+
+def test_non_snv_hotspots_go_to_mutect2_and_vardict_but_never_to_strelka(tmp_path):
+    # a made-up gene and deletion, only to give the panel an allele Strelka's SNV file cannot hold
+    panel = tmp_path / "indel_panel.yaml"
+    panel.write_text(
+        PANEL_YAML.split("  - symbol: NRAS")[0]
+        + """\
+  - symbol: TESTDEL
+    loci:
+      GRCh38: {chrom: "3", start: 1000000, end: 1010000}
+    hotspots:
+      - protein: p.Q10del
+        GRCh38: {pos: 1005000, ref: CAG, alt: C}
+"""
+    )
+    outdir = tmp_path / "cohort"
+    simulate_cohort(outdir, seed=5, panel_path=panel)
+    truth = read_tsv(outdir / "truth.tsv")
+    deletion_patients = {t["patient"] for t in truth if t["ref"] == "CAG"}
+    assert "P002" in deletion_patients  # VarDict patient: polyclonal, so it takes both genes
+    assert "P003" not in deletion_patients  # Strelka2 patient
+    for row in read_tsv(outdir / "samples.tsv"):
+        expected = {
+            (t["chrom"], int(t["pos"]), t["ref"], t["alt"]): (
+                int(t["depth"]), int(t["alt_reads"]), t["filter"],
+            )
+            for t in truth
+            if t["sample"] == row["sample"] and t["in_vcf"] == "1"
+        }  # fmt: skip
+        assert read_calls(outdir / row["vcf"], row["vcf_sample"]) == expected
+    vardict_text = "".join(path.read_text() for path in (outdir / "vcf").glob("P002-*.vcf"))
+    assert "TYPE=Deletion" in vardict_text

@@ -1,0 +1,217 @@
+"""The user's story: run the real `snakemake` on the committed demo cohort and check the reports
+against the simulator's truth."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from ctdna_resistance.panel import load_panel
+from ctdna_resistance.stats import is_supported
+
+pytestmark = pytest.mark.workflow
+
+REPO = Path(__file__).resolve().parents[2]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def read_tsv(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def run_snakemake(*args, cwd=REPO):
+    return subprocess.run(
+        [*SNAKEMAKE, "--cores", "2", "--snakefile", str(REPO / "Snakefile"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "results"
+    done = run_snakemake("--config", f"outdir={out}")
+    assert done.returncode == 0, done.stderr[-3000:]
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    return {"out": out, "config": config}
+
+
+@pytest.fixture(scope="module")
+def truth():
+    return read_tsv(REPO / "test_data" / "truth.tsv")
+
+
+@pytest.fixture(scope="module")
+def samples():
+    return read_tsv(REPO / "test_data" / "samples.tsv")
+
+
+def detectable(row, det) -> bool:
+    """A truth allele our rule must report: written PASS by the caller and passing SPEC 5.2."""
+    if row["in_vcf"] != "1" or row["filter"] != "PASS":
+        return False
+    depth, alt = int(row["depth"]), int(row["alt_reads"])
+    return depth >= det["min_depth"] and is_supported(
+        alt,
+        depth,
+        background_error=det["background_error"],
+        alpha=det["alpha"],
+        min_alt_reads=det["min_alt_reads"],
+    )
+
+
+def test_every_detectable_truth_resistance_alteration_is_reported(demo, truth):
+    det = demo["config"]["detection"]
+    expected = [r for r in truth if r["category"] == "resistance" and detectable(r, det)]
+    assert expected, "the demo cohort should hold detectable resistance alterations"
+    for row in expected:
+        reported = read_tsv(demo["out"] / "samples" / row["sample"] / "alterations.tsv")
+        hits = [
+            r
+            for r in reported
+            if (r["chrom"], r["pos"], r["ref"], r["alt"])
+            == (row["chrom"], row["pos"], row["ref"], row["alt"])
+        ]
+        assert len(hits) == 1, f"{row['sample']} {row['gene']} {row['protein']} not reported"
+        hit = hits[0]
+        assert (hit["gene"], hit["alteration"]) == (row["gene"], row["protein"])
+        assert int(hit["alt_reads"]) == int(row["alt_reads"])
+        assert int(hit["depth"]) == int(row["depth"])
+        assert float(hit["vaf"]) == pytest.approx(
+            int(row["alt_reads"]) / int(row["depth"]), abs=5e-4
+        )
+
+
+def test_nothing_outside_the_truth_is_reported_as_resistance(demo, truth, samples):
+    resistance = {
+        (r["sample"], r["chrom"], r["pos"], r["ref"], r["alt"])
+        for r in truth
+        if r["category"] == "resistance"
+    }
+    n_reported = 0
+    for sample in samples:
+        for r in read_tsv(demo["out"] / "samples" / sample["sample"] / "alterations.tsv"):
+            n_reported += 1
+            assert (sample["sample"], r["chrom"], r["pos"], r["ref"], r["alt"]) in resistance, r
+    assert n_reported > 0
+
+
+def test_chip_and_germline_truth_never_become_resistance_alterations(demo, truth):
+    panel = load_panel(REPO / demo["config"]["panel"], demo["config"]["genome_build"])
+    checked = 0
+    for row in truth:
+        if row["category"] not in ("chip", "germline") or row["in_vcf"] != "1":
+            continue
+        folder = demo["out"] / "samples" / row["sample"]
+        indexed = json.loads((folder / "accounting.json").read_text())["vcf"]["used_index"]
+        if indexed and panel.gene_at(row["chrom"], int(row["pos"])) is None:
+            continue  # an indexed read fetches only the panel genes: the record was never read
+        filtered = read_tsv(folder / "filtered.tsv")
+        mine = [
+            f
+            for f in filtered
+            if (f["chrom"], f["pos"], f["ref"], f["alt"])
+            == (row["chrom"], row["pos"], row["ref"], row["alt"])
+        ]
+        assert len(mine) == 1, f"{row} is not listed as filtered"
+        checked += 1
+    assert checked > 0
+
+
+def test_every_allele_is_reported_or_filtered_and_counts_reconcile(demo, samples):
+    for sample in samples:
+        folder = demo["out"] / "samples" / sample["sample"]
+        acct = json.loads((folder / "accounting.json").read_text())
+        reported = read_tsv(folder / "alterations.tsv")
+        filtered = read_tsv(folder / "filtered.tsv")
+        assert acct["reconciles"] is True
+        assert acct["alleles_read"] == len(reported) + len(filtered)
+        assert acct["reported"] == len(reported)
+        assert sum(acct["filtered_by_reason"].values()) == len(filtered)
+        assert all(f["reason"] for f in filtered)
+
+
+def test_reports_validate_against_their_schema_and_say_research_use_only(demo, samples):
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "report.schema.yaml").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    for sample in samples:
+        folder = demo["out"] / "patients" / sample["patient"] / "reports"
+        report = json.loads((folder / f"{sample['sample']}.json").read_text())
+        errors = sorted(validator.iter_errors(report), key=str)
+        assert not errors, f"{sample['sample']}: {errors[0].message}"
+        assert report["collection_date"] == sample["collection_date"]
+        html = (folder / f"{sample['sample']}.html").read_text()
+        assert "research use only" in html.lower()
+        assert len(html.encode()) < 1_000_000
+    for patient in {s["patient"] for s in samples}:
+        timeline = read_tsv(demo["out"] / "patients" / patient / "timeline.tsv")
+        assert {r["status"] for r in timeline} <= {
+            "detected",
+            "not_detected",
+            "not_evaluable",
+            "not_assessed",
+        }
+    summary = read_tsv(demo["out"] / "cohort" / "summary.tsv")
+    assert sorted(r["patient"] for r in summary) == sorted({s["patient"] for s in samples})
+
+
+def test_emerging_resistance_is_reported_in_the_draw_it_appears(demo, truth, samples):
+    det = demo["config"]["detection"]
+    by_patient: dict[str, list] = {}
+    for s in samples:
+        by_patient.setdefault(s["patient"], []).append(s)
+    checked = 0
+    for patient, draws in by_patient.items():
+        draws.sort(key=lambda s: s["collection_date"])
+        seen: set = set()
+        for index, draw in enumerate(draws):
+            here = {
+                (r["chrom"], r["pos"], r["ref"], r["alt"])
+                for r in truth
+                if r["sample"] == draw["sample"]
+                and r["category"] == "resistance"
+                and detectable(r, det)
+            }
+            report = json.loads(
+                (
+                    demo["out"] / "patients" / patient / "reports" / f"{draw['sample']}.json"
+                ).read_text()
+            )
+            reported = {
+                (a["chrom"], str(a["pos"]), a["ref"], a["alt"]) for a in report["alterations"]
+            }
+            assert reported == here
+            if index > 0 and here - seen:
+                assert report["resistance"]["status"] in ("emerging", "detected")
+                checked += 1
+            seen |= here
+    assert checked > 0
+
+
+def test_rerun_gives_byte_identical_outputs(demo, tmp_path):
+    again = tmp_path / "results"
+    done = run_snakemake("--config", f"outdir={again}")
+    assert done.returncode == 0, done.stderr[-3000:]
+    first = {
+        p.relative_to(demo["out"]): p.read_bytes()
+        for p in demo["out"].rglob("*")
+        if p.is_file() and "logs" not in p.parts
+    }
+    second = {
+        p.relative_to(again): p.read_bytes()
+        for p in again.rglob("*")
+        if p.is_file() and "logs" not in p.parts
+    }
+    assert first.keys() == second.keys()
+    different = [str(k) for k in first if first[k] != second[k]]
+    assert not different, different

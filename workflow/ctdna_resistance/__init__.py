@@ -1,0 +1,8 @@
+"""ctdna-resistance: serial liquid-biopsy resistance reports for anti-EGFR therapy."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("ctdna-resistance")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    __version__ = "0.0.0+unknown"

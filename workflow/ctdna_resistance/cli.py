@@ -1,0 +1,146 @@
+"""`ctdna-resistance`: every workflow step from the command line, plus the simulator."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ctdna_resistance import __version__
+from ctdna_resistance.errors import InputError
+
+
+def _config(args):
+    from ctdna_resistance.config import load_config
+
+    return load_config(args.config, args.set or [])
+
+
+def cmd_validate(args) -> None:
+    from ctdna_resistance.panel import load_panel
+    from ctdna_resistance.samplesheet import read_cohort
+
+    config = _config(args)
+    cohort = read_cohort(config["samples"], config.get("treatments"))
+    panel = load_panel(config["panel"], config["genome_build"])
+    print(
+        f"ok: {len(cohort.samples)} samples of {len(cohort.patients)} patients, "
+        f"{len(cohort.treatments)} treatment rows; panel {panel.name} {panel.version} "
+        f"({len(panel.genes)} genes, {len(panel.hotspots)} hotspot alleles, {panel.build})"
+    )
+
+
+def cmd_calls(args) -> None:
+    from ctdna_resistance.steps import run_sample_calls
+
+    config = _config(args)
+    folder = Path(config["outdir"]) / "samples" / args.sample
+    run_sample_calls(
+        config,
+        args.sample,
+        folder / "alterations.tsv",
+        folder / "filtered.tsv",
+        folder / "accounting.json",
+    )
+    print(f"wrote {folder}")
+
+
+def cmd_track(args) -> None:
+    from ctdna_resistance.samplesheet import read_cohort
+    from ctdna_resistance.steps import run_patient
+
+    config = _config(args)
+    out = Path(config["outdir"])
+    cohort = read_cohort(config["samples"], config.get("treatments"))
+    dirs = {s.sample: str(out / "samples" / s.sample) for s in cohort.samples_of(args.patient)}
+    if not dirs:
+        raise InputError(
+            config["samples"], f"no samples of patient {args.patient!r}", "check the patient ID"
+        )
+    folder = out / "patients" / args.patient
+    run_patient(config, args.patient, dirs, folder / "timeline.tsv", folder / "reports")
+    print(f"wrote {folder}")
+
+
+def cmd_cohort(args) -> None:
+    from ctdna_resistance.samplesheet import read_cohort
+    from ctdna_resistance.steps import run_cohort
+
+    config = _config(args)
+    out = Path(config["outdir"])
+    cohort = read_cohort(config["samples"], config.get("treatments"))
+    dirs = {p: str(out / "patients" / p / "reports") for p in cohort.patients}
+    run_cohort(config, dirs, out / "cohort" / "summary.tsv", out / "cohort" / "summary.html")
+    print(f"wrote {out / 'cohort'}")
+
+
+def cmd_simulate(args) -> None:
+    from ctdna_resistance.simulate import simulate_cohort
+
+    simulate_cohort(
+        Path(args.out),
+        seed=args.seed,
+        n_patients=args.patients,
+        n_draws=args.draws,
+        panel_path=Path(args.panel),
+        build=args.build,
+    )
+    print(f"wrote {args.out}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ctdna-resistance",
+        description="Serial plasma ctDNA resistance reports for anti-EGFR therapy "
+        "(research use only).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(p):
+        p.add_argument("--config", default="config/config.yaml", help="workflow config YAML")
+        p.add_argument(
+            "--set",
+            action="append",
+            metavar="KEY=VALUE",
+            help="override a config key, e.g. outdir=out or detection.min_depth=500",
+        )
+        return p
+
+    with_config(sub.add_parser("validate", help="check config, sample sheet, treatments, panel"))
+    p = with_config(sub.add_parser("calls", help="per-sample panel calls (SPEC 5.1)"))
+    p.add_argument("--sample", required=True)
+    p = with_config(sub.add_parser("track", help="per-patient timeline and per-draw reports"))
+    p.add_argument("--patient", required=True)
+    with_config(sub.add_parser("cohort", help="cohort summary from every patient's reports"))
+    p = sub.add_parser("simulate", help="write a synthetic serial plasma cohort with its truth")
+    p.add_argument("--out", required=True, help="output folder (must not exist or be empty)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--patients", type=int, default=4)
+    p.add_argument("--draws", type=int, default=4)
+    p.add_argument("--panel", default="panels/anti_egfr_crc.yaml")
+    p.add_argument("--build", default="GRCh38", choices=["GRCh38", "GRCh37"])
+    return parser
+
+
+COMMANDS = {
+    "validate": cmd_validate,
+    "calls": cmd_calls,
+    "track": cmd_track,
+    "cohort": cmd_cohort,
+    "simulate": cmd_simulate,
+}
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except InputError as exc:
+        print(f"ctdna-resistance: error: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

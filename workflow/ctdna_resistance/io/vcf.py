@@ -1,0 +1,590 @@
+"""Small-variant VCF reader: every caller dialect of SPEC 3.4 into `VariantRecord`s.
+
+Streams with cyvcf2 (htslib); reads only the requested regions when a .tbi/.csi index sits next to
+the file. One `VariantRecord` per ALT allele, with that allele's own counts. Records that cannot be
+assessed are yielded with `problem` set, never dropped. File-level trouble raises `InputError`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import unquote
+
+import cyvcf2
+
+from ctdna_resistance.errors import InputError
+from ctdna_resistance.genome import CONTIG_LENGTHS
+from ctdna_resistance.io.vcf_dialects import (
+    CALLER_ALIASES,
+    DIALECTS,
+    CountContext,
+    HeaderFields,
+    count_alleles,
+    detect_dialect,
+    missing_count_fields,
+    parse_header_fields,
+)
+from ctdna_resistance.records import BUILDS, Annotation, VariantRecord, normalise_contig
+
+__all__ = ["DIALECTS", "VcfReader", "detect_build", "detect_dialect", "open_vcf"]
+
+# Of the mitochondrial lengths only hg19's chrM (16571) names a build: b37 and GRCh38 share the
+# rCRS (16569), which is therefore left out.
+_GRCH37_LENGTHS = {**CONTIG_LENGTHS["GRCh37"], "MT": 16571}
+_GRCH38_LENGTHS = CONTIG_LENGTHS["GRCh38"]
+
+_BUILD_NAME_PATTERNS = (
+    ("GRCh37", re.compile(
+        r"(?<![a-z0-9])(hg19|grch37|b37|hs37d5|hs37|human_g1k_v37|g1k_v37|assembly19)(?![a-z0-9])"
+    )),
+    ("GRCh38", re.compile(
+        r"(?<![a-z0-9])(hg38|grch38|b38|hs38|hs38dh|assembly38|gca_000001405\.15)(?![a-z0-9])"
+    )),
+)  # fmt: skip
+
+_BUILD_ALIASES = {"grch38": "GRCh38", "hg38": "GRCh38", "grch37": "GRCh37", "hg19": "GRCh37",
+                  "b37": "GRCh37"}  # fmt: skip
+
+_CONTIG_LINE = re.compile(r"^##contig=<(.*)>\s*$")
+_TUMOUR_OPTION = re.compile(r"(?:--tumou?r[-_]sample|\s-tumou?r)[=\s]+\"?([^\s\",>]+)")
+_TUMOUR_NAMES = ("TUMOR", "TUMOUR")
+
+
+def _names_build(text: str) -> str | None:
+    """A build named in free text (reference path, assembly tag), or None if none or both."""
+    lowered = text.lower()
+    found = {build for build, pattern in _BUILD_NAME_PATTERNS if pattern.search(lowered)}
+    return found.pop() if len(found) == 1 else None
+
+
+def _contigs(header_text: str) -> list[tuple[str, int | None, str]]:
+    """(ID, length, assembly) of each ##contig line, in header order."""
+    contigs = []
+    for line in header_text.splitlines():
+        match = _CONTIG_LINE.match(line)
+        if not match:
+            continue
+        attributes = dict(re.findall(r"([A-Za-z_]+)=([^,]*)", match.group(1)))
+        length = attributes.get("length")
+        contigs.append(
+            (
+                attributes.get("ID", ""),
+                int(length) if length and length.isdigit() else None,
+                attributes.get("assembly", ""),
+            )
+        )
+    return contigs
+
+
+def _detect_build_with_evidence(header_text: str) -> tuple[str | None, str]:
+    contigs = _contigs(header_text)
+    votes: dict[str, str] = {}  # build -> first contig line that says so
+    chr1_build = None
+    for name, length, _assembly in contigs:
+        core = normalise_contig(name)
+        for build, table in (("GRCh37", _GRCH37_LENGTHS), ("GRCh38", _GRCH38_LENGTHS)):
+            if length is not None and table.get(core) == length:
+                votes.setdefault(build, f"##contig {name} length={length}")
+                if core == "1":
+                    chr1_build = build
+    if chr1_build is not None:  # chromosome 1 decides when it is there
+        return chr1_build, votes[chr1_build]
+    if len(votes) == 1:
+        build, evidence = next(iter(votes.items()))
+        return build, evidence
+    if len(votes) > 1:
+        return None, "contig lengths of both builds"
+    assemblies = {_names_build(assembly) for _name, _length, assembly in contigs if assembly}
+    assemblies.discard(None)
+    if len(assemblies) == 1:
+        build = assemblies.pop()
+        return build, f"##contig assembly={build}"
+    for key in ("reference", "assembly"):
+        for line in header_text.splitlines():
+            if line.startswith(f"##{key}="):
+                build = _names_build(line[len(key) + 3 :])
+                if build:
+                    return build, line.strip()
+    return None, ""
+
+
+def detect_build(header_text_or_vcf) -> str | None:
+    """'GRCh38'/'GRCh37' from ##contig lengths, contig assembly tags or ##reference; else None.
+
+    Accepts the header text or an open cyvcf2.VCF.
+    """
+    header_text = (
+        header_text_or_vcf if isinstance(header_text_or_vcf, str) else header_text_or_vcf.raw_header
+    )
+    return _detect_build_with_evidence(header_text)[0]
+
+
+def _tumour_from_header(header_text: str, samples: list[str], dialect: str) -> str | None:
+    """The tumour column named by header metadata or by the dialect's own convention."""
+    lines = header_text.splitlines()
+    for line in lines:
+        if line.startswith("##tumor_sample=") or line.startswith("##tumour_sample="):
+            name = line.split("=", 1)[1].strip()
+            if name in samples:
+                return name
+    for line in lines:
+        if line.startswith("##SAMPLE=<"):
+            match = re.search(r"ID=([^,>]+)", line)
+            if match and match.group(1) in samples and match.group(1).upper() in _TUMOUR_NAMES:
+                return match.group(1)
+    for line in lines:
+        if line.startswith(("##GATKCommandLine", "##SentieonCommandLine", "##DRAGENCommandLine")):
+            for name in _TUMOUR_OPTION.findall(line):
+                if name in samples:
+                    return name
+    if dialect in ("strelka2", "varscan2", "vardict"):
+        literal = [name for name in samples if name.upper() in _TUMOUR_NAMES]
+        if len(literal) == 1:
+            return literal[0]
+    if dialect == "vardict" and len(samples) == 2:
+        # var2vcf_paired.pl writes the tumour first (-N "tumour|normal"); checked on the
+        # somaticseq paired file, where StrongSomatic calls carry their alt reads in column 1.
+        return samples[0]
+    return None
+
+
+def _vep_trimmed(ref: str, alts: list[str]) -> list[str]:
+    """ALT alleles as VEP writes them in CSQ: a first base shared by all alleles is dropped."""
+    alleles = [ref, *alts]
+    if all(len(allele) > 0 and allele[0] == ref[0] for allele in alleles) and any(
+        len(allele) > 1 for allele in alleles
+    ):
+        return [alt[1:] or "-" for alt in alts]
+    return list(alts)
+
+
+class _AnnotationField:
+    """One INFO annotation field (VEP CSQ or SnpEff ANN) with the column positions it needs."""
+
+    _COLUMNS: ClassVar[dict[str, tuple]] = {
+        "CSQ": ("Allele", ("SYMBOL", "Gene"), "Feature", "Consequence", "HGVSc", "HGVSp"),
+        "ANN": ("Allele", ("Gene_Name", "Gene_ID"), "Feature_ID", "Annotation", "HGVS.c",
+                "HGVS.p"),
+    }  # fmt: skip
+    _ANN_DEFAULT = (
+        "Allele | Annotation | Annotation_Impact | Gene_Name | Gene_ID | Feature_Type | "
+        "Feature_ID | Transcript_BioType | Rank | HGVS.c | HGVS.p"
+    )
+
+    def __init__(self, key: str, description: str):
+        self.key = key
+        if key == "CSQ":
+            match = re.search(r"Format:\s*([^\"]+)", description)
+            names_text = match.group(1) if match else ""
+        else:
+            match = re.search(r"'([^']+)'", description)
+            names_text = match.group(1) if match else self._ANN_DEFAULT
+        names = [name.strip() for name in names_text.split("|")]
+        self.position = {name: index for index, name in enumerate(names)}
+        allele, gene, transcript, consequence, hgvsc, hgvsp = self._COLUMNS[key]
+        self.allele = self.position.get(allele)
+        self.gene = next((self.position[n] for n in gene if n in self.position), None)
+        self.transcript = self.position.get(transcript)
+        self.consequence = self.position.get(consequence)
+        self.hgvsc = self.position.get(hgvsc)
+        self.hgvsp = self.position.get(hgvsp)
+        self.allele_num = self.position.get("ALLELE_NUM")
+
+    @property
+    def usable(self) -> bool:
+        return self.allele is not None
+
+    def per_allele(self, value: str, ref: str, alts: list[str]) -> list[list[Annotation]]:
+        """Annotations of each ALT (in ALT order) from the raw INFO value."""
+        result: list[list[Annotation]] = [[] for _ in alts]
+        entries = [entry.split("|") for entry in value.split(",") if entry]
+        trimmed = _vep_trimmed(ref, alts)
+        # VEP trims indel alleles, SnpEff usually writes the ALT as is: try the tool's own form
+        # first and use the other only when it explains every entry of this record.
+        forms = [trimmed, list(alts)] if self.key == "CSQ" else [list(alts), trimmed]
+        alleles = [self._cell(entry, self.allele) for entry in entries]
+        lookup = next(
+            (form for form in forms if all(allele in form for allele in alleles)), forms[0]
+        )
+        for entry, allele in zip(entries, alleles, strict=True):
+            index = None
+            number = self._cell(entry, self.allele_num)
+            if number.isdigit() and 1 <= int(number) <= len(alts):
+                index = int(number) - 1
+            elif allele in lookup:
+                index = lookup.index(allele)
+            if index is None:
+                continue
+            result[index].append(
+                Annotation(
+                    gene=self._cell(entry, self.gene),
+                    transcript=self._cell(entry, self.transcript),
+                    consequence=self._cell(entry, self.consequence),
+                    hgvsc=unquote(self._cell(entry, self.hgvsc)),
+                    hgvsp=unquote(self._cell(entry, self.hgvsp)),
+                    source=self.key,
+                )
+            )
+        return result
+
+    @staticmethod
+    def _cell(entry: list[str], position: int | None) -> str:
+        if position is None or position >= len(entry):
+            return ""
+        return entry[position].strip()
+
+
+def _allele_problem(ref: str, alt: str) -> str | None:
+    """Why an ALT cannot be assessed as a small variant, or None."""
+    if alt in (".", ""):
+        return "no ALT allele ('.')"
+    if alt == "*":
+        return "spanning-deletion allele '*' (the deletion is its own record)"
+    if alt.startswith("<") or "[" in alt or "]" in alt:
+        return f"symbolic or breakend ALT {alt} is not a small variant"
+    if "/" in ref or "/" in alt or "-" in alt:
+        return f"VarScan-style allele with '/' ({ref}>{alt}) is not a VCF allele"
+    return None
+
+
+def _is_blank_line(variant) -> bool:
+    """True for what htslib makes of an empty line (e.g. a trailing blank line).
+
+    Such a "record" has no contig (cyvcf2 crashes on .CHROM/.REF) and no REF, so its length is 0;
+    every real record has a REF of at least one base.
+    """
+    return variant.end <= variant.start
+
+
+def _wrap_htslib_error(path: str, error: Exception, record: int | None = None) -> InputError:
+    detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return InputError(
+        path,
+        f"htslib could not parse this VCF ({detail})",
+        "check that the file is a complete VCF/BCF (bgzip -t for .gz) and re-export it",
+        record=record,
+    )
+
+
+class VcfReader:
+    """A small-variant VCF opened for reading; iterate it for `VariantRecord`s (one per ALT).
+
+    Attributes: ``path``, ``dialect``, ``sample`` (None for sites-only LoFreq), ``samples``,
+    ``build`` (None when the header does not tell), ``contig_style`` ('chr'/'nochr'),
+    ``used_index``, ``records_read`` (VCF data lines read so far) and ``blank_lines`` (empty
+    lines skipped; they are not records).
+
+    ``record_no`` of each record is the 1-based index of its data line among the data lines read;
+    with an indexed region read that is the index within what was read, not within the file.
+    Regions are (contig, start, end), 1-based inclusive, contig in the panel's normalised style.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        sample: str | None = None,
+        caller: str | None = None,
+        expected_build: str | None = None,
+        regions: list[tuple[str, int, int]] | None = None,
+    ):
+        self.path = str(path)
+        self.records_read = 0
+        self.blank_lines = 0
+        self.used_index = False
+        self._regions = regions
+        self._vcf = self._open()
+        try:
+            self._setup(sample, caller, expected_build)
+        except BaseException:
+            self.close()
+            raise
+
+    # -- opening and header checks -------------------------------------------------------------
+
+    def _open(self) -> cyvcf2.VCF:
+        if not os.path.exists(self.path):
+            raise InputError(self.path, "file not found", "check the vcf path in the sample sheet")
+        if not os.path.isfile(self.path) or not os.access(self.path, os.R_OK):
+            raise InputError(self.path, "not a readable file", "give the path of a VCF/BCF file")
+        try:
+            vcf = cyvcf2.VCF(self.path)
+        except Exception as error:  # htslib reports every failure as OSError or bare Exception
+            detail = str(error).strip() or type(error).__name__
+            raise InputError(
+                self.path,
+                f"not a VCF/BCF that htslib can open ({detail})",
+                "give a VCF, bgzipped VCF or BCF (check it with bcftools view -h)",
+            ) from None
+        return vcf
+
+    def _setup(self, sample: str | None, caller: str | None, expected_build: str | None) -> None:
+        header_text = self._vcf.raw_header
+        if "#CHROM" not in header_text:
+            raise InputError(self.path, "no #CHROM header line: not a VCF",
+                             "give a VCF, bgzipped VCF or BCF")  # fmt: skip
+        self._fields: HeaderFields = parse_header_fields(header_text)
+        self.samples: list[str] = list(self._vcf.samples)
+        self.dialect = self._choose_dialect(header_text, caller)
+
+        missing = missing_count_fields(self.dialect, self._fields)
+        if missing:
+            raise InputError(
+                self.path,
+                missing,
+                "give calls with per-sample read counts (FORMAT/AD or the caller's own), or set "
+                "`caller` in the sample sheet/config if the dialect was detected wrongly",
+            )
+
+        self.build, evidence = _detect_build_with_evidence(header_text)
+        if expected_build is not None:
+            expected = _BUILD_ALIASES.get(expected_build.lower(), expected_build)
+            if expected not in BUILDS:
+                raise InputError(None, f"unknown genome build {expected_build!r}",
+                                 f"use one of {', '.join(BUILDS)}")  # fmt: skip
+            if self.build is not None and self.build != expected:
+                raise InputError(
+                    self.path,
+                    f"header says {self.build} ({evidence}) but genome_build is {expected}",
+                    f"give calls made against {expected} (or lift them over), or set "
+                    f"genome_build: {self.build} if the whole run is {self.build}",
+                )
+
+        self.sample = self._choose_sample(header_text, sample)
+        self._sample_index = None if self.sample is None else self.samples.index(self.sample)
+        self._context = CountContext(self._fields, self._sample_index, self.sample)
+        self._annotation_fields = [
+            field
+            for key in ("CSQ", "ANN")
+            if key in self._fields.info
+            for field in [_AnnotationField(key, self._fields.info_descriptions.get(key, ""))]
+            if field.usable
+        ]
+        # cyvcf2's .seqnames falls back to loading an index (htslib prints an error when there is
+        # none), so take the ##contig lines ourselves and ask the index only when it exists.
+        self._seqnames = [name for name, _length, _assembly in _contigs(header_text)]
+        if not self._seqnames and self._index_path() is not None:
+            self._seqnames = list(self._vcf.seqnames)
+        self.contig_style = self._detect_contig_style()
+        # Known before iterating, so a caller can log whether the panel regions were used.
+        self.used_index = self._regions is not None and self._index_path() is not None
+
+    def _choose_dialect(self, header_text: str, caller: str | None) -> str:
+        if caller is None or caller == "":
+            return detect_dialect(header_text, self._fields)
+        dialect = CALLER_ALIASES.get(caller.strip().lower().replace("-", "_"))
+        if dialect is None:
+            raise InputError(
+                self.path,
+                f"unknown caller {caller!r}",
+                f"set caller to one of {', '.join(DIALECTS)} (or leave it empty to detect)",
+            )
+        return dialect
+
+    def _choose_sample(self, header_text: str, sample: str | None) -> str | None:
+        columns = ", ".join(self.samples) if self.samples else "none"
+        if sample is not None and sample != "":
+            if sample not in self.samples:
+                raise InputError(
+                    self.path,
+                    f"sample column {sample!r} not found (columns: {columns})",
+                    "set vcf_sample in the sample sheet to one of the columns",
+                )
+            return sample
+        if not self.samples:
+            return None
+        if len(self.samples) == 1:
+            return self.samples[0]
+        tumour = _tumour_from_header(header_text, self.samples, self.dialect)
+        if tumour is not None:
+            return tumour
+        raise InputError(
+            self.path,
+            f"{len(self.samples)} sample columns ({columns}) and nothing in the header says "
+            "which is the tumour",
+            "set vcf_sample in the sample sheet to the plasma sample's column",
+        )
+
+    def _detect_contig_style(self) -> str:
+        names = self._seqnames
+        if not names:
+            # No ##contig lines and no index: look at the first record with a throwaway reader.
+            try:
+                probe = cyvcf2.VCF(self.path)
+                first = next(iter(probe), None)
+                names = [first.CHROM] if first is not None else []
+                probe.close()
+            except Exception:
+                names = []
+        return "chr" if any(name.lower().startswith("chr") for name in names) else "nochr"
+
+    # -- iteration ------------------------------------------------------------------------------
+
+    def _index_path(self) -> str | None:
+        for suffix in (".tbi", ".csi"):
+            if os.path.exists(self.path + suffix):
+                return self.path + suffix
+        return None
+
+    def _file_contig(self, contig: str) -> str | None:
+        by_normalised = {normalise_contig(name): name for name in self._seqnames}
+        wanted = normalise_contig(contig)
+        if by_normalised:
+            return by_normalised.get(wanted)
+        if self.contig_style == "chr":
+            return "chrM" if wanted == "MT" else f"chr{wanted}"
+        return wanted
+
+    def _merged_regions(self) -> list[tuple[str, int, int]]:
+        """Requested regions in the file's contig names, merged and in file order."""
+        order = {name: index for index, name in enumerate(self._seqnames)}
+        by_contig: dict[str, list[tuple[int, int]]] = {}
+        for contig, start, end in self._regions or []:
+            name = self._file_contig(str(contig))
+            if name is None:
+                continue
+            by_contig.setdefault(name, []).append((int(start), int(end)))
+        merged: list[tuple[str, int, int]] = []
+        for name in sorted(by_contig, key=lambda n: (order.get(n, len(order)), n)):
+            spans = sorted(by_contig[name])
+            current_start, current_end = spans[0]
+            for start, end in spans[1:]:
+                if start <= current_end + 1:
+                    current_end = max(current_end, end)
+                else:
+                    merged.append((name, current_start, current_end))
+                    current_start, current_end = start, end
+            merged.append((name, current_start, current_end))
+        return merged
+
+    def _variants(self) -> Iterator:
+        if self.used_index:
+            yield from self._region_variants()
+            return
+        iterator = iter(self._vcf)
+        while True:
+            try:
+                variant = next(iterator)
+            except StopIteration:
+                return
+            except Exception as error:
+                raise _wrap_htslib_error(self.path, error, self.records_read + 1) from None
+            if _is_blank_line(variant):
+                self.blank_lines += 1
+                continue
+            self.records_read += 1
+            yield variant
+
+    def _region_variants(self) -> Iterator:
+        done: list[tuple[str, int, int]] = []
+        for contig, start, end in self._merged_regions():
+            try:
+                iterator = iter(self._vcf(f"{contig}:{start}-{end}"))
+                for variant in iterator:
+                    if _is_blank_line(variant):
+                        self.blank_lines += 1
+                        continue
+                    # A long record can overlap two merged regions; it was read with the first.
+                    if any(
+                        name == contig and variant.start < done_end and variant.end >= done_start
+                        for name, done_start, done_end in done
+                    ):
+                        continue
+                    self.records_read += 1
+                    yield variant
+            except InputError:
+                raise
+            except Exception as error:
+                raise _wrap_htslib_error(self.path, error, self.records_read + 1) from None
+            done.append((contig, start, end))
+
+    def __iter__(self) -> Iterator[VariantRecord]:
+        for variant in self._variants():
+            yield from self._split(variant, self.records_read)
+
+    def _split(self, variant, record_no: int) -> Iterator[VariantRecord]:
+        ref = variant.REF
+        alts = list(variant.ALT) or ["."]
+        n_alts = len(alts)
+        filters = tuple(
+            name for name in (variant.FILTER or "").split(";") if name and name not in ("PASS", ".")
+        )
+        if alts == ["."]:
+            counts = None
+        else:
+            counts = count_alleles(self.dialect, variant, n_alts, self._context)
+        annotations: list[list[Annotation]] = [[] for _ in alts]
+        for field in self._annotation_fields:
+            value = variant.INFO.get(field.key)
+            if isinstance(value, str) and value:
+                for index, found in enumerate(field.per_allele(value, ref, alts)):
+                    annotations[index].extend(found)
+        raw_chrom = variant.CHROM
+        for index, alt in enumerate(alts):
+            allele_counts = counts[index] if counts is not None else None
+            problem = _allele_problem(ref, alt)
+            if problem is None and allele_counts is not None:
+                problem = allele_counts.problem
+            yield VariantRecord(
+                source=self.path,
+                record_no=record_no,
+                chrom=normalise_contig(raw_chrom),
+                raw_chrom=raw_chrom,
+                pos=variant.POS,
+                ref=ref,
+                alt=alt,
+                alt_index=index + 1,
+                n_alts=n_alts,
+                filters=filters,
+                depth=None if allele_counts is None else allele_counts.depth,
+                alt_reads=None if allele_counts is None else allele_counts.alt_reads,
+                vaf=None if allele_counts is None else allele_counts.vaf,
+                caller=self.dialect,
+                vcf_id=variant.ID or "",
+                annotations=tuple(annotations[index]),
+                problem=problem,
+            )
+
+    # -- context manager ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the htslib handle."""
+        vcf = getattr(self, "_vcf", None)
+        if vcf is not None:
+            vcf.close()
+            self._vcf = None
+
+    def __enter__(self) -> VcfReader:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"VcfReader({Path(self.path).name!r}, dialect={self.dialect!r}, "
+            f"sample={self.sample!r}, build={self.build!r})"
+        )
+
+
+def open_vcf(
+    path: str | os.PathLike,
+    *,
+    sample: str | None = None,
+    caller: str | None = None,
+    expected_build: str | None = None,
+    regions: list[tuple[str, int, int]] | None = None,
+) -> VcfReader:
+    """Open a small-variant VCF/BCF: detect dialect, sample column and build; refuse bad files.
+
+    Raises InputError (one line naming the file) for a missing or non-VCF file, a file with nothing
+    to count, an unknown `caller`, an absent or ambiguous sample column, or a build other than
+    `expected_build`. Use it as a context manager and iterate it for `VariantRecord`s.
+    """
+    return VcfReader(
+        path, sample=sample, caller=caller, expected_build=expected_build, regions=regions
+    )

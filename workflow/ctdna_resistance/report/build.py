@@ -1,0 +1,209 @@
+"""Assemble the per-timepoint report (SPEC 6) from a patient's tracked observations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ctdna_resistance import __version__
+from ctdna_resistance.panel import Panel
+from ctdna_resistance.samplesheet import DEFAULT_ANTI_EGFR, Treatment
+from ctdna_resistance.tracking import DrawData, Observation, first_seen
+
+SCHEMA_VERSION = "1.0"
+# Genes whose undetectability is the ctDNA criterion for anti-EGFR rechallenge (SPEC 5.7).
+RECHALLENGE_GENES = ("KRAS", "NRAS", "BRAF", "EGFR")
+
+
+def anti_egfr_exposure(date: dt.date, treatments: list[Treatment], agents=DEFAULT_ANTI_EGFR):
+    """Whether the draw was on anti-EGFR therapy, and days since its start and end."""
+    anti = [t for t in treatments if t.is_anti_egfr(agents) and t.start_date <= date]
+    if not treatments:
+        return {"on_therapy": None, "agents": [], "days_since_start": None, "days_since_end": None}
+    on = [t for t in anti if t.end_date is None or date <= t.end_date]
+    ended = [t.end_date for t in anti if t.end_date is not None and t.end_date < date]
+    return {
+        "on_therapy": bool(on),
+        "agents": sorted({t.agent for t in on}),
+        "days_since_start": (date - min(t.start_date for t in anti)).days if anti else None,
+        "days_since_end": (date - max(ended)).days if ended and not on else None,
+    }
+
+
+def _alteration_entry(obs: Observation, label_row: dict, series, panel: Panel) -> dict:
+    gene = panel.genes.get(label_row["gene"])
+    return {
+        "key": obs.key,
+        "gene": label_row["gene"],
+        "alteration": label_row["alteration"],
+        "hgvsc": label_row.get("hgvsc") or None,
+        "transcript": label_row.get("transcript") or None,
+        "type": label_row["type"],
+        "panel_class": label_row["panel_class"],
+        "chrom": label_row["chrom"],
+        "pos": int(label_row["pos"]),
+        "ref": label_row["ref"],
+        "alt": label_row["alt"],
+        "vaf": obs.vaf if obs.status == "detected" else None,
+        "alt_reads": obs.alt_reads,
+        "depth": obs.depth,
+        "copy_number": None,
+        "status": obs.status,
+        "lod95": obs.lod95,
+        "trend": obs.trend,
+        "p_value": obs.p_value,
+        "test": "binomial vs background error" if obs.p_value is not None else None,
+        "clone": None,
+        "mechanism": label_row["mechanism"],
+        "first_seen": first_seen(series),
+        "evidence": sorted(gene.evidence) if gene else [],
+        "strategies": sorted(gene.strategies) if gene else [],
+    }
+
+
+def build_draw_reports(
+    patient: str,
+    draws: list[DrawData],
+    series: dict[str, list[Observation]],
+    panel: Panel,
+    treatments: list[Treatment],
+    agents=DEFAULT_ANTI_EGFR,
+) -> list[dict]:
+    """One report dict per draw, in date order; each validates against report.schema.yaml."""
+    draws = sorted(draws, key=lambda d: d.sample.collection_date)
+    baseline = draws[0].sample
+    labels = {
+        key: next(o.row for o in obs if o.status == "detected") for key, obs in series.items()
+    }
+    reports = []
+    for index, draw in enumerate(draws):
+        sample = draw.sample
+        here = {key: obs[index] for key, obs in series.items()}
+        detected = [k for k, o in here.items() if o.status == "detected"]
+        absent = [k for k, o in here.items() if o.status != "detected"]
+        alterations = [_alteration_entry(here[k], labels[k], series[k], panel) for k in detected]
+        missing = [_alteration_entry(here[k], labels[k], series[k], panel) for k in absent]
+        emerging = [a for a in alterations if a["trend"] == "new" and index > 0]
+        previous = draws[index - 1].sample if index else None
+
+        def changes(reference: int, now=index, here=here):
+            new = [
+                k
+                for k, o in series.items()
+                if o[now].status == "detected" and o[reference].status != "detected"
+            ]
+            gone = [
+                k
+                for k, o in series.items()
+                if o[now].status != "detected" and o[reference].status == "detected"
+            ]
+            return {"new": new, "cleared": gone}
+
+        genes = sorted({a["gene"] for a in alterations})
+        evidence = _dedupe(e for g in genes for e in panel.evidence_for(g))
+        strategies = _dedupe(s for g in genes for s in panel.strategies_for(g))
+        mechanisms = sorted({a["mechanism"] for a in alterations})
+        acct = draw.accounting
+        reports.append(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "research_use_only": True,
+                "patient": patient,
+                "sample": sample.sample,
+                "collection_date": sample.collection_date.isoformat(),
+                "timepoint": sample.timepoint,
+                "timepoint_index": index,
+                "days_since_baseline": (sample.collection_date - baseline.collection_date).days,
+                "previous_sample": previous.sample if previous else None,
+                "baseline_sample": baseline.sample,
+                "genome_build": panel.build,
+                "panel": {"name": panel.name, "version": panel.version, "sha256": panel.sha256},
+                "anti_egfr": anti_egfr_exposure(sample.collection_date, treatments, agents),
+                "tumor_fraction": {
+                    "value": acct["tumor_fraction"]["value"],
+                    "method": acct["tumor_fraction"]["method"],
+                },
+                "alterations": alterations,
+                "not_detected": missing,
+                "changes": {
+                    "since_previous": changes(index - 1) if index else {"new": [], "cleared": []},
+                    "since_baseline": changes(0),
+                },
+                "resistance": {
+                    "status": "emerging"
+                    if emerging
+                    else "detected"
+                    if alterations
+                    else "none_detected",
+                    "headline": _headline(alterations, emerging, previous, panel),
+                    "mechanisms": mechanisms,
+                    "polyclonal": None,
+                    "ras_braf_egfr_ecd_undetectable": not any(
+                        a["gene"] in RECHALLENGE_GENES for a in alterations
+                    ),
+                },
+                "evidence": evidence,
+                "strategies": strategies,
+                "searched": {"genes": panel.small_variant_genes, "hotspots": len(panel.hotspots)},
+                "history": [
+                    {
+                        "key": key,
+                        "gene": labels[key]["gene"],
+                        "alteration": labels[key]["alteration"],
+                        "points": [
+                            {
+                                "sample": o.sample.sample,
+                                "collection_date": o.sample.collection_date.isoformat(),
+                                "vaf": o.vaf if o.status == "detected" else None,
+                                "status": o.status,
+                                "lod95": o.lod95,
+                            }
+                            for o in obs[: index + 1]
+                        ],
+                    }
+                    for key, obs in series.items()
+                ],
+                "qc": {
+                    "records_read": acct.get("vcf", {}).get("records_read", 0),
+                    "alleles_read": acct["alleles_read"],
+                    "reported": acct["reported"],
+                    "filtered": acct["filtered"],
+                    "filter_reasons": acct["filtered_by_reason"],
+                    "vcf_dialect": acct.get("vcf", {}).get("dialect"),
+                    "read_mode": acct.get("vcf", {}).get("read_mode"),
+                },
+                "provenance": {
+                    "software": "ctdna-resistance",
+                    "version": __version__,
+                    "inputs": [
+                        {"role": "panel", "path": panel.path, "sha256": panel.sha256},
+                        *acct["inputs"],
+                    ],
+                },
+            }
+        )
+    return reports
+
+
+def _dedupe(entries) -> list[dict]:
+    seen = {}
+    for entry in entries:
+        seen.setdefault(entry["id"], entry)
+    return [seen[k] for k in sorted(seen)]
+
+
+def _headline(alterations, emerging, previous, panel: Panel) -> str:
+    if emerging:
+        names = ", ".join(f"{a['gene']} {a['alteration']}" for a in emerging)
+        since = f" (new since {previous.sample})" if previous else ""
+        others = [a for a in alterations if a not in emerging]
+        tail = ""
+        if others:
+            tail = "; also detected: " + ", ".join(f"{a['gene']} {a['alteration']}" for a in others)
+        return f"Emerging resistance: {names}{since}{tail}"
+    if alterations:
+        names = ", ".join(f"{a['gene']} {a['alteration']}" for a in alterations)
+        return f"Resistance alterations detected: {names}"
+    return (
+        f"No resistance alteration detected ({len(panel.hotspots)} hotspots in "
+        f"{len(panel.small_variant_genes)} genes searched)"
+    )

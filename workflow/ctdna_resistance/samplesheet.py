@@ -1,0 +1,260 @@
+"""Sample sheet (SPEC 3.2) and treatment timeline (SPEC 3.3): read, validate, resolve paths."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ctdna_resistance.errors import InputError
+from ctdna_resistance.schemas import validate
+
+PATH_COLUMNS = ("vcf", "cnv", "sv", "bam", "coverage", "normal_vcf")
+SAMPLE_COLUMNS = (
+    "patient",
+    "sample",
+    "collection_date",
+    "vcf_sample",
+    "caller",
+    "tumor_fraction",
+    "timepoint",
+    *PATH_COLUMNS,
+)
+TREATMENT_COLUMNS = ("patient", "agent", "start_date", "end_date", "line")
+DEFAULT_ANTI_EGFR = ("cetuximab", "panitumumab")
+
+
+@dataclass(frozen=True)
+class Sample:
+    patient: str
+    sample: str
+    collection_date: dt.date
+    timepoint: str
+    vcf: Path | None = None
+    vcf_sample: str | None = None
+    caller: str | None = None
+    normal_vcf: Path | None = None
+    cnv: Path | None = None
+    sv: Path | None = None
+    bam: Path | None = None
+    coverage: Path | None = None
+    tumor_fraction: float | None = None
+    row: int = 0  # line number in the sample sheet, for messages
+
+    def inputs(self) -> dict[str, Path]:
+        """Input files by role, for provenance and for Snakemake's input lists."""
+        found = {}
+        for role in PATH_COLUMNS:
+            value = getattr(self, role)
+            if value is not None:
+                found[role] = value
+        return found
+
+
+@dataclass(frozen=True)
+class Treatment:
+    patient: str
+    agent: str
+    start_date: dt.date
+    end_date: dt.date | None
+    line: str = ""
+
+    def is_anti_egfr(self, agents=DEFAULT_ANTI_EGFR) -> bool:
+        names = {a.lower() for a in agents}
+        return any(
+            part.strip().lower() in names for part in self.agent.replace("+", ",").split(",")
+        )
+
+
+@dataclass
+class Cohort:
+    samples: list[Sample]
+    treatments: list[Treatment] = field(default_factory=list)
+
+    @property
+    def patients(self) -> list[str]:
+        return sorted({s.patient for s in self.samples})
+
+    def samples_of(self, patient: str) -> list[Sample]:
+        return [s for s in self.samples if s.patient == patient]
+
+    def sample(self, sample_id: str) -> Sample:
+        for s in self.samples:
+            if s.sample == sample_id:
+                return s
+        raise KeyError(sample_id)
+
+    def treatments_of(self, patient: str) -> list[Treatment]:
+        return [t for t in self.treatments if t.patient == patient]
+
+
+def _read_tsv(path: Path, required: tuple[str, ...], what: str) -> list[tuple[int, dict]]:
+    if not path.is_file():
+        raise InputError(path, f"{what} not found", f"check the path given for the {what}")
+    with open(path, newline="") as handle:
+        lines = [(n, line) for n, line in enumerate(handle, 1) if line.strip()]
+    lines = [(n, line) for n, line in lines if not line.startswith("#")]
+    if not lines:
+        raise InputError(
+            path, f"{what} is empty", f"write a header line with {', '.join(required)}"
+        )
+    header = next(csv.reader([lines[0][1]], delimiter="\t"))
+    header = [h.strip() for h in header]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError(
+            path,
+            f"{what} lacks column(s) {', '.join(missing)} (found: {', '.join(header)})",
+            "the file must be tab-separated with a header line",
+            record=lines[0][0],
+        )
+    rows = []
+    for number, line in lines[1:]:
+        values = next(csv.reader([line.rstrip("\r\n")], delimiter="\t"))
+        if len(values) > len(header):
+            raise InputError(
+                path,
+                f"{len(values)} fields but the header has {len(header)}",
+                "check for stray tabs",
+                record=number,
+            )
+        values += [""] * (len(header) - len(values))
+        rows.append((number, {h: v.strip() for h, v in zip(header, values, strict=True)}))
+    return rows
+
+
+def _date(value: str, path: Path, row: int, column: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            path, f"{column} {value!r} is not an ISO date", "write dates as YYYY-MM-DD", record=row
+        ) from None
+
+
+def _input_path(value: str, sheet: Path, row: int, column: str) -> Path | None:
+    if not value:
+        return None
+    path = Path(value)
+    if not path.is_absolute():
+        path = sheet.parent / path
+    if not path.exists():
+        raise InputError(
+            sheet,
+            f"{column} file {value!r} does not exist (looked for {path})",
+            "fix the path; relative paths are relative to the sample sheet's folder",
+            record=row,
+        )
+    return path
+
+
+def read_sample_sheet(path) -> list[Sample]:
+    """Validate a sample sheet and return its samples sorted by patient and collection date."""
+    path = Path(path)
+    rows = _read_tsv(path, ("patient", "sample", "collection_date"), "sample sheet")
+    samples: list[Sample] = []
+    seen_sample: dict[str, int] = {}
+    seen_date: dict[tuple[str, dt.date], int] = {}
+    for number, row in rows:
+        present = {k: v for k, v in row.items() if v != "" or k in ("patient", "sample")}
+        validate(
+            present,
+            "samples",
+            path,
+            record=number,
+            fix="IDs are letters, digits, '.', '_' or '-' (max 64), dates YYYY-MM-DD",
+        )
+        sample_id, patient = row["sample"], row["patient"]
+        if sample_id in seen_sample:
+            raise InputError(
+                path,
+                f"sample {sample_id!r} appears twice (also on line {seen_sample[sample_id]})",
+                "give every plasma sample a unique ID",
+                record=number,
+            )
+        seen_sample[sample_id] = number
+        date = _date(row["collection_date"], path, number, "collection_date")
+        if (patient, date) in seen_date:
+            raise InputError(
+                path,
+                f"patient {patient!r} has two samples on {date} (also line "
+                f"{seen_date[(patient, date)]})",
+                "keep one sample per patient and date, or correct the date",
+                record=number,
+            )
+        seen_date[(patient, date)] = number
+        files = {c: _input_path(row.get(c, ""), path, number, c) for c in PATH_COLUMNS}
+        if not any(files[c] for c in ("vcf", "cnv", "sv")):
+            raise InputError(
+                path,
+                f"sample {sample_id!r} has none of vcf, cnv, sv",
+                "give at least one input file per row",
+                record=number,
+            )
+        tf = row.get("tumor_fraction", "")
+        samples.append(
+            Sample(
+                patient=patient,
+                sample=sample_id,
+                collection_date=date,
+                timepoint=row.get("timepoint", ""),
+                vcf_sample=row.get("vcf_sample") or None,
+                caller=row.get("caller") or None,
+                tumor_fraction=float(tf) if tf else None,
+                row=number,
+                **files,
+            )
+        )
+    if not samples:
+        raise InputError(path, "sample sheet has no samples", "add one row per plasma sample")
+    samples.sort(key=lambda s: (s.patient, s.collection_date))
+    labelled = []
+    for patient in sorted({s.patient for s in samples}):
+        mine = [s for s in samples if s.patient == patient]
+        for index, s in enumerate(mine):
+            labelled.append(_with_timepoint(s, s.timepoint or f"T{index}"))
+    return labelled
+
+
+def _with_timepoint(sample: Sample, label: str) -> Sample:
+    values = {f: getattr(sample, f) for f in sample.__dataclass_fields__}
+    values["timepoint"] = label
+    return Sample(**values)
+
+
+def read_treatments(path, patients: set[str] | None = None) -> list[Treatment]:
+    """Validate a treatment timeline; patients not in ``patients`` are refused (typo guard)."""
+    path = Path(path)
+    rows = _read_tsv(path, ("patient", "agent", "start_date"), "treatment timeline")
+    treatments = []
+    for number, row in rows:
+        present = {k: v for k, v in row.items() if k in TREATMENT_COLUMNS}
+        validate(present, "treatments", path, record=number, fix="see config/README.md")
+        start = _date(row["start_date"], path, number, "start_date")
+        end = _date(row["end_date"], path, number, "end_date") if row.get("end_date") else None
+        if end is not None and end < start:
+            raise InputError(
+                path,
+                f"end_date {end} is before start_date {start}",
+                "correct the dates",
+                record=number,
+            )
+        if patients is not None and row["patient"] not in patients:
+            raise InputError(
+                path,
+                f"patient {row['patient']!r} is not in the sample sheet",
+                "correct the patient ID or remove the row",
+                record=number,
+            )
+        treatments.append(Treatment(row["patient"], row["agent"], start, end, row.get("line", "")))
+    treatments.sort(key=lambda t: (t.patient, t.start_date, t.agent))
+    return treatments
+
+
+def read_cohort(samples_path, treatments_path=None) -> Cohort:
+    samples = read_sample_sheet(samples_path)
+    treatments = []
+    if treatments_path:
+        treatments = read_treatments(treatments_path, {s.patient for s in samples})
+    return Cohort(samples, treatments)

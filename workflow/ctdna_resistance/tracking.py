@@ -1,0 +1,202 @@
+"""Per-patient tracking across draws (SPEC 5.2, 5.5): status and trend of every alteration.
+
+This stage consumes only the per-sample tables written by ``calls`` (alterations.tsv,
+filtered.tsv, accounting.json) and the sample sheet's dates.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from ctdna_resistance.calls import detection_settings
+from ctdna_resistance.samplesheet import Sample
+from ctdna_resistance.stats import lod95
+from ctdna_resistance.tables import read_tsv, write_tsv
+
+TIMELINE_COLUMNS = [
+    "patient",
+    "key",
+    "gene",
+    "alteration",
+    "sample",
+    "timepoint",
+    "collection_date",
+    "days_since_baseline",
+    "status",
+    "vaf",
+    "alt_reads",
+    "depth",
+    "lod95",
+    "trend",
+    "p_value",
+    "first_seen",
+    "note",
+]
+# Filter reasons after which the caller's record still tells the depth at an undetected site.
+_DEPTH_INFORMATIVE = {"low_alt_reads", "not_significant", "not_pass"}
+
+
+@dataclass
+class DrawData:
+    """One draw's per-sample outputs, as read back from disk."""
+
+    sample: Sample
+    alterations: list[dict]
+    filtered: list[dict]
+    accounting: dict
+
+    @classmethod
+    def read(cls, sample: Sample, alterations, filtered, accounting) -> DrawData:
+        with open(accounting) as handle:
+            acct = json.load(handle)
+        return cls(sample, read_tsv(alterations), read_tsv(filtered), acct)
+
+
+@dataclass
+class Observation:
+    key: str
+    sample: Sample
+    status: str
+    vaf: float | None = None
+    alt_reads: int | None = None
+    depth: int | None = None
+    lod95: float | None = None
+    p_value: float | None = None
+    trend: str = ""
+    note: str = ""
+    row: dict = field(default_factory=dict)
+
+
+def _num(value, kind=float):
+    return None if value in (None, "") else kind(value)
+
+
+def track_patient(
+    draws: list[DrawData], config: dict | None = None
+) -> dict[str, list[Observation]]:
+    """For every alteration ever detected in the patient, its observation at every draw."""
+    det = detection_settings(config)
+    draws = sorted(draws, key=lambda d: d.sample.collection_date)
+    detected_rows: dict[str, dict] = {}
+    for draw in draws:
+        for row in draw.alterations:
+            detected_rows.setdefault(row["key"], row)
+    max_vaf = {
+        key: max(_num(r["vaf"]) or 0 for d in draws for r in d.alterations if r["key"] == key)
+        for key in detected_rows
+    }
+    series: dict[str, list[Observation]] = {}
+    for key in sorted(detected_rows, key=lambda k: (detected_rows[k]["gene"], k)):
+        observations = [_observe(key, draw, det, max_vaf[key]) for draw in draws]
+        _assign_trends(observations)
+        series[key] = observations
+    return series
+
+
+def _observe(key: str, draw: DrawData, det: dict, max_vaf: float) -> Observation:
+    for row in draw.alterations:
+        if row["key"] == key:
+            return Observation(
+                key,
+                draw.sample,
+                "detected",
+                _num(row["vaf"]),
+                _num(row["alt_reads"], int),
+                _num(row["depth"], int),
+                _num(row["lod95"]),
+                _num(row["p_value"]),
+                row=row,
+            )
+    for row in draw.filtered:
+        if row["key"] != key:
+            continue
+        depth = _num(row["depth"], int)
+        obs = Observation(
+            key,
+            draw.sample,
+            "not_evaluable",
+            _num(row["vaf"]),
+            _num(row["alt_reads"], int),
+            depth,
+            note=f"caller record filtered: {row['reason']}",
+            row=row,
+        )
+        if row["reason"] in _DEPTH_INFORMATIVE and depth is not None:
+            obs.lod95 = lod95(
+                depth,
+                background_error=det["background_error"],
+                alpha=det["alpha"],
+                min_alt_reads=det["min_alt_reads"],
+            )
+            if depth < det["min_depth"]:
+                obs.note = f"depth {depth} < min_depth {det['min_depth']}"
+            elif obs.lod95 is not None and obs.lod95 > max_vaf:
+                obs.note = f"LoD95 {obs.lod95:.4f} above the highest VAF seen ({max_vaf:.4f})"
+            else:
+                obs.status = "not_detected"
+        return obs
+    return Observation(key, draw.sample, "not_assessed", note="no caller record at this site")
+
+
+def _assign_trends(observations: list[Observation]) -> None:
+    """Trend labels of this slice: detected / not detected against earlier draws (SPEC 5.5)."""
+    for index, obs in enumerate(observations):
+        earlier = observations[:index]
+        seen_before = any(o.status == "detected" for o in earlier)
+        if obs.status == "detected":
+            if index == 0:
+                obs.trend = "pre_existing"
+            elif seen_before:
+                obs.trend = "persistent"
+            elif any(o.status == "not_detected" for o in earlier):
+                obs.trend = "new"
+            else:
+                obs.trend = "first_seen"
+        elif obs.status == "not_detected":
+            obs.trend = "cleared" if seen_before else "not_detected"
+        else:
+            obs.trend = obs.status
+
+
+def first_seen(observations: list[Observation]) -> str | None:
+    for obs in observations:
+        if obs.status == "detected":
+            return obs.sample.sample
+    return None
+
+
+def write_timeline(path, patient: str, series: dict[str, list[Observation]], baseline) -> None:
+    rows = []
+    for key, observations in series.items():
+        label = _label(observations)
+        for obs in observations:
+            rows.append(
+                {
+                    "patient": patient,
+                    "key": key,
+                    "gene": label[0],
+                    "alteration": label[1],
+                    "sample": obs.sample.sample,
+                    "timepoint": obs.sample.timepoint,
+                    "collection_date": obs.sample.collection_date.isoformat(),
+                    "days_since_baseline": (obs.sample.collection_date - baseline).days,
+                    "status": obs.status,
+                    "vaf": obs.vaf,
+                    "alt_reads": obs.alt_reads,
+                    "depth": obs.depth,
+                    "lod95": obs.lod95,
+                    "trend": obs.trend,
+                    "p_value": obs.p_value,
+                    "first_seen": first_seen(observations) or "",
+                    "note": obs.note,
+                }
+            )
+    write_tsv(path, TIMELINE_COLUMNS, rows)
+
+
+def _label(observations: list[Observation]) -> tuple[str, str]:
+    for obs in observations:
+        if obs.status == "detected":
+            return obs.row["gene"], obs.row["alteration"]
+    return "", ""

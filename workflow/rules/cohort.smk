@@ -1,0 +1,20 @@
+rule cohort_summary:
+    input:
+        unpack(cohort_inputs),
+    output:
+        tsv=f"{OUTDIR}/cohort/summary.tsv",
+        html=f"{OUTDIR}/cohort/summary.html",
+    log:
+        f"{OUTDIR}/logs/cohort_summary.log",
+    conda:
+        "../envs/ctdna_resistance.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        report_dirs=lambda wildcards: {
+            p: f"{OUTDIR}/patients/{p}/reports" for p in COHORT.patients
+        },
+    script:
+        "../scripts/cohort_summary.py"
