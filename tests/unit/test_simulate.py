@@ -24,35 +24,67 @@ PANEL_YAML = """\
 schema_version: 1
 name: simulate_test_panel
 version: "0.0.1"
+title: Test-only panel
+sources:
+  - {id: test, citation: "test fixture; coordinates as in panels/anti_egfr_crc.yaml"}
 genes:
   - symbol: KRAS
+    hgnc_id: "HGNC:6407"
+    mechanism_group: ras_mapk
+    strand: "-"
     loci:
-      GRCh38: {chrom: "12", start: 25205246, end: 25250929}
-      GRCh37: {chrom: "12", start: 25357723, end: 25403870}
+      GRCh38: {chrom: "12", start: 25205246, end: 25250929, source: test}
+      GRCh37: {chrom: "12", start: 25357723, end: 25403870, source: test}
+    classes: [hotspot]
     codons:
       - codon: 12
+        ref_aa: G
+        ref_codon: GGT
         GRCh38: {start: 25245349, end: 25245351}
         GRCh37: {start: 25398283, end: 25398285}
+        sources: [test]
     hotspots:
       - protein: p.G12D
+        hgvsc: c.35G>A
         GRCh38: {pos: 25245350, ref: C, alt: T}
         GRCh37: {pos: 25398284, ref: C, alt: T}
+        sources: [test]
+    evidence: []
+    strategies: []
   - symbol: NRAS
+    hgnc_id: "HGNC:7989"
+    mechanism_group: ras_mapk
+    strand: "-"
     loci:
-      GRCh38: {chrom: "1", start: 114704469, end: 114716771}
-      GRCh37: {chrom: "1", start: 115247085, end: 115259515}
+      GRCh38: {chrom: "1", start: 114704469, end: 114716771, source: test}
+      GRCh37: {chrom: "1", start: 115247085, end: 115259515, source: test}
+    classes: [hotspot]
     hotspots:
       - protein: p.Q61K
+        hgvsc: c.181C>A
         GRCh38: {pos: 114713909, ref: G, alt: T}
         GRCh37: {pos: 115256530, ref: G, alt: T}
+        sources: [test]
+    evidence: []
+    strategies: []
   - symbol: BRAF
+    hgnc_id: "HGNC:1097"
+    mechanism_group: ras_mapk
+    strand: "-"
     loci:
-      GRCh38: {chrom: "7", start: 140719327, end: 140924929}
-      GRCh37: {chrom: "7", start: 140419127, end: 140624564}
+      GRCh38: {chrom: "7", start: 140719327, end: 140924929, source: test}
+      GRCh37: {chrom: "7", start: 140419127, end: 140624564, source: test}
+    classes: [hotspot]
     hotspots:
       - protein: p.V600E
+        hgvsc: c.1799T>A
         GRCh38: {pos: 140753336, ref: A, alt: T}
         GRCh37: {pos: 140453136, ref: A, alt: T}
+        sources: [test]
+    evidence: []
+    strategies: []
+evidence: []
+strategies: []
 """
 
 HOTSPOTS = {
@@ -430,7 +462,22 @@ def test_refuses_a_non_empty_outdir_and_leaves_it_alone(tmp_path, panel_path):
 
 def test_a_panel_without_hotspots_is_refused_with_its_path(tmp_path):
     panel = tmp_path / "empty_panel.yaml"
-    panel.write_text("name: x\ngenes:\n  - symbol: MET\n    classes: [amplification]\n")
+    met_only = PANEL_YAML.split("genes:")[0] + (
+        "genes:\n"
+        "  - symbol: MET\n"
+        '    hgnc_id: "HGNC:7029"\n'
+        "    mechanism_group: bypass_rtk\n"
+        '    strand: "+"\n'
+        "    loci:\n"
+        '      GRCh38: {chrom: "7", start: 116672196, end: 116798377, source: test}\n'
+        '      GRCh37: {chrom: "7", start: 116312459, end: 116438440, source: test}\n'
+        "    classes: [amplification]\n"
+        "    evidence: []\n"
+        "    strategies: []\n"
+        "evidence: []\n"
+        "strategies: []\n"
+    )
+    panel.write_text(met_only)
     with pytest.raises(InputError, match=r"empty_panel\.yaml.*no hotspot"):
         simulate_cohort(tmp_path / "out", panel_path=panel)
     assert not (tmp_path / "out").exists()
@@ -444,11 +491,23 @@ def test_non_snv_hotspots_go_to_mutect2_and_vardict_but_never_to_strelka(tmp_pat
         PANEL_YAML.split("  - symbol: NRAS")[0]
         + """\
   - symbol: TESTDEL
+    hgnc_id: "HGNC:1"
+    mechanism_group: other
+    strand: "+"
     loci:
-      GRCh38: {chrom: "3", start: 1000000, end: 1010000}
+      GRCh38: {chrom: "3", start: 1000000, end: 1010000, source: test}
+      GRCh37: {chrom: "3", start: 1000000, end: 1010000, source: test}
+    classes: [hotspot]
     hotspots:
       - protein: p.Q10del
+        hgvsc: c.28_30del
         GRCh38: {pos: 1005000, ref: CAG, alt: C}
+        GRCh37: {pos: 1005000, ref: CAG, alt: C}
+        sources: [test]
+    evidence: []
+    strategies: []
+evidence: []
+strategies: []
 """
     )
     outdir = tmp_path / "cohort"
