@@ -7,8 +7,7 @@ configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/calls.smk"
-include: "workflow/rules/tracking.smk"
+include: "workflow/rules/patients.smk"
 include: "workflow/rules/cohort.smk"
 
 

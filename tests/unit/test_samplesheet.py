@@ -79,3 +79,12 @@ def test_treatments_refuse_unknown_patients_and_reversed_dates(sheet, tmp_path):
     bad.write_text(header + "P1\tcetuximab\t2024-03-02\t2024-01-01\t1\n")
     with pytest.raises(InputError, match="before start_date"):
         read_treatments(bad, {"P1"})
+
+
+def test_patient_rule_names_are_valid_identifiers_and_distinct():
+    from ctdna_resistance.samplesheet import patient_rule_names
+
+    names = patient_rule_names(["P-1", "P_1", "P.1", "Q1"])
+    assert len(set(names.values())) == 4
+    assert all(name.isidentifier() for name in names.values())
+    assert names["Q1"] == "patient_Q1"

@@ -47,19 +47,17 @@ def cmd_calls(args) -> None:
 
 def cmd_track(args) -> None:
     from ctdna_resistance.samplesheet import read_cohort
-    from ctdna_resistance.steps import run_patient
+    from ctdna_resistance.steps import PatientOutputs, run_patient
 
     config = _config(args)
-    out = Path(config["outdir"])
     cohort = read_cohort(config["samples"], config.get("treatments"))
-    dirs = {s.sample: str(out / "samples" / s.sample) for s in cohort.samples_of(args.patient)}
-    if not dirs:
+    ids = [s.sample for s in cohort.samples_of(args.patient)]
+    if not ids:
         raise InputError(
             config["samples"], f"no samples of patient {args.patient!r}", "check the patient ID"
         )
-    folder = out / "patients" / args.patient
-    run_patient(config, args.patient, dirs, folder / "timeline.tsv", folder / "reports")
-    print(f"wrote {folder}")
+    run_patient(config, args.patient, PatientOutputs.under(config["outdir"], args.patient, ids))
+    print(f"wrote {Path(config['outdir']) / 'patients' / args.patient}")
 
 
 def cmd_cohort(args) -> None:
@@ -110,7 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(sub.add_parser("validate", help="check config, sample sheet, treatments, panel"))
     p = with_config(sub.add_parser("calls", help="per-sample panel calls (SPEC 5.1)"))
     p.add_argument("--sample", required=True)
-    p = with_config(sub.add_parser("track", help="per-patient timeline and per-draw reports"))
+    p = with_config(
+        sub.add_parser("track", help="one patient: calls of every draw, timeline, per-draw reports")
+    )
     p.add_argument("--patient", required=True)
     with_config(sub.add_parser("cohort", help="cohort summary from every patient's reports"))
     p = sub.add_parser("simulate", help="write a synthetic serial plasma cohort with its truth")

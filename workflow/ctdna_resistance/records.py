@@ -63,3 +63,58 @@ class VariantRecord:
     def key(self) -> str:
         """Alteration key used across draws: chrom:pos:ref>alt on the panel's contig style."""
         return f"{self.chrom}:{self.pos}:{self.ref}>{self.alt}"
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One copy-number segment (or bin) of one sample, on the panel's contig style.
+
+    ``log2`` is the log2 copy ratio against a diploid normal, whatever scale the file used;
+    ``copy_number`` is an absolute copy number when the caller gives one (CNVkit call `cn`,
+    PURPLE), else None. ``record_no`` is the 1-based data line in the file, for messages.
+    """
+
+    source: str
+    record_no: int
+    chrom: str
+    start: int  # 1-based, inclusive
+    end: int  # inclusive
+    log2: float
+    n_bins: int | None = None
+    copy_number: float | None = None
+    gene: str = ""  # the caller's gene annotation, when it gives one (CNVkit `gene` column)
+
+
+@dataclass(frozen=True, slots=True)
+class SvBreakend:
+    """One side of a structural variant or fusion: where it is and what supports it."""
+
+    chrom: str
+    pos: int
+    strand: str = ""  # '+' or '-' when the caller says which side is joined, else ''
+
+
+@dataclass(frozen=True, slots=True)
+class SvEvent:
+    """One rearrangement joining two breakends (a BND pair, INV, DEL, DUP or a fusion-table row).
+
+    Support counts follow the callers: ``split_reads`` (Manta SR alt, Delly RV, GRIDSS SR),
+    ``spanning_reads`` (Manta PR alt, Delly DV, GRIDSS RP), ``ref_reads`` (reads supporting the
+    reference at the breakends: Manta PR+SR ref, Delly RR+DR, GRIDSS REF+REFPAIR), each None when
+    the caller does not give it.
+    """
+
+    source: str
+    record_no: int
+    event_id: str
+    sv_type: str  # BND, INV, DEL, DUP, INS, FUSION (table rows)
+    a: SvBreakend
+    b: SvBreakend
+    filters: tuple[str, ...]
+    caller: str
+    split_reads: int | None = None
+    spanning_reads: int | None = None
+    ref_reads: int | None = None
+    gene_a: str = ""  # as named by the caller or fusion table, if it names them
+    gene_b: str = ""
+    problem: str | None = None

@@ -252,6 +252,17 @@ def read_treatments(path, patients: set[str] | None = None) -> list[Treatment]:
     return treatments
 
 
+def patient_rule_names(patients: list[str]) -> dict[str, str]:
+    """A distinct Snakemake rule name per patient: IDs may hold '.' and '-', rule names may not."""
+    names: dict[str, str] = {}
+    for patient in patients:
+        name = "patient_" + "".join(c if c.isalnum() else "_" for c in patient)
+        while name in names.values():
+            name += "_"
+        names[patient] = name
+    return names
+
+
 def read_cohort(samples_path, treatments_path=None) -> Cohort:
     samples = read_sample_sheet(samples_path)
     treatments = []

@@ -6,10 +6,12 @@ Each step is what one Snakemake rule runs and what one `ctdna-resistance` subcom
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from ctdna_resistance.calls import call_sample, write_sample_calls
 from ctdna_resistance.cohort import write_cohort_summary
+from ctdna_resistance.errors import InputError
 from ctdna_resistance.outputs import atomic_outputs
 from ctdna_resistance.panel import load_panel
 from ctdna_resistance.report.build import build_draw_reports
@@ -36,35 +38,72 @@ def run_sample_calls(config: dict, sample_id: str, alterations, filtered, accoun
         write_sample_calls(calls, *tmp)
 
 
-def run_patient(config: dict, patient: str, sample_dirs: dict[str, str], timeline, reports_dir):
-    """Tracking and per-draw reports for one patient, from its samples' call folders."""
+@dataclass(frozen=True)
+class PatientOutputs:
+    """Where one patient's job writes: each draw's three tables, the timeline, the reports."""
+
+    samples: dict[str, tuple[Path, Path, Path]]  # sample -> (alterations, filtered, accounting)
+    timeline: Path
+    reports: Path
+
+    @classmethod
+    def from_lists(cls, alterations, filtered, accounting, timeline, reports) -> PatientOutputs:
+        """From Snakemake's output lists; each sample's folder is named after the sample."""
+        samples = {}
+        for paths in zip(alterations, filtered, accounting, strict=True):
+            paths = tuple(Path(p) for p in paths)
+            samples[paths[0].parent.name] = paths
+        return cls(samples, Path(timeline), Path(reports))
+
+    @classmethod
+    def under(cls, outdir, patient: str, sample_ids: list[str]) -> PatientOutputs:
+        """The standard layout of SPEC 6 under ``outdir``."""
+        out = Path(outdir)
+        names = ("alterations.tsv", "filtered.tsv", "accounting.json")
+        samples = {s: tuple(out / "samples" / s / n for n in names) for s in sample_ids}
+        folder = out / "patients" / patient
+        return cls(samples, folder / "timeline.tsv", folder / "reports")
+
+
+def run_patient(config: dict, patient: str, outputs: PatientOutputs) -> None:
+    """All of one patient's draws: per-sample calls, tracking, per-draw reports (one job)."""
     cohort = read_cohort(config["samples"], config.get("treatments") or None)
     panel = load_panel(config["panel"], config["genome_build"])
-    draws = []
-    for sample in cohort.samples_of(patient):
-        folder = Path(sample_dirs[sample.sample])
-        draws.append(
-            DrawData.read(
-                sample,
-                folder / "alterations.tsv",
-                folder / "filtered.tsv",
-                folder / "accounting.json",
-            )
+    samples = cohort.samples_of(patient)
+    if not samples:
+        raise InputError(config["samples"], f"no samples of patient {patient!r}", "check the ID")
+    missing = {s.sample for s in samples} ^ set(outputs.samples)
+    if missing:
+        raise RuntimeError(f"outputs do not match the samples of {patient}: {sorted(missing)}")
+    calls = []
+    for sample in samples:
+        result = call_sample(sample, panel, config)
+        if not result.accounting["reconciles"]:
+            raise RuntimeError(f"accounting does not reconcile for {sample.sample}")
+        calls.append(result)
+    sample_paths = [p for s in samples for p in outputs.samples[s.sample]]
+    final = [*sample_paths, outputs.timeline, str(outputs.reports).rstrip("/") + "/"]
+    with atomic_outputs(*final) as tmp:
+        draws = []
+        for index, result in enumerate(calls):
+            paths = tmp[3 * index : 3 * index + 3]
+            write_sample_calls(result, *paths)
+            draws.append(DrawData.read(result.sample, *paths))
+        series = track_patient(draws, config)
+        agents = config.get("anti_egfr_agents") or DEFAULT_ANTI_EGFR
+        reports = build_draw_reports(
+            patient, draws, series, panel, cohort.treatments_of(patient), agents
         )
-    series = track_patient(draws, config)
-    agents = config.get("anti_egfr_agents") or DEFAULT_ANTI_EGFR
-    reports = build_draw_reports(
-        patient, draws, series, panel, cohort.treatments_of(patient), agents
-    )
-    for report in reports:
-        problems = schema_errors(report, "report")
-        if problems:
-            raise RuntimeError(f"report for {report['sample']} breaks its schema: {problems[0]}")
-    with atomic_outputs(timeline, str(reports_dir).rstrip("/") + "/") as (tmp_timeline, tmp_dir):
-        write_timeline(tmp_timeline, patient, series, draws[0].sample.collection_date)
         for report in reports:
-            _dump_json(report, tmp_dir / f"{report['sample']}.json")
-            (tmp_dir / f"{report['sample']}.html").write_text(render_draw_report(report))
+            problems = schema_errors(report, "report")
+            if problems:
+                raise RuntimeError(
+                    f"report for {report['sample']} breaks its schema: {problems[0]}"
+                )
+        write_timeline(tmp[-2], patient, series, draws[0].sample.collection_date)
+        for report in reports:
+            _dump_json(report, tmp[-1] / f"{report['sample']}.json")
+            (tmp[-1] / f"{report['sample']}.html").write_text(render_draw_report(report))
 
 
 def run_cohort(config: dict, report_dirs: dict[str, str], summary_tsv, summary_html) -> None:

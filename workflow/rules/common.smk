@@ -4,7 +4,7 @@ from snakemake.utils import validate
 
 from ctdna_resistance.config import with_defaults
 from ctdna_resistance.errors import InputError
-from ctdna_resistance.samplesheet import read_cohort
+from ctdna_resistance.samplesheet import patient_rule_names, read_cohort
 
 ID_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 
@@ -43,10 +43,16 @@ def workflow_config_files():
     return files
 
 
-def sample_inputs(wildcards):
-    """The sample's own input files, by role, plus the files every step reads."""
-    sample = SAMPLES[wildcards.sample]
-    files = {role: str(path) for role, path in sample.inputs().items()}
+PATIENT_RULE_NAMES = patient_rule_names(COHORT.patients)
+
+
+def patient_inputs(patient):
+    """Every input file of the patient's draws, by role and sample, plus the shared files."""
+    files = {
+        f"{role}_{s.sample}": str(path)
+        for s in COHORT.samples_of(patient)
+        for role, path in s.inputs().items()
+    }
     return {**files, **workflow_config_files()}
 
 
@@ -54,18 +60,9 @@ def sample_dir(sample):
     return f"{OUTDIR}/samples/{sample}"
 
 
-def patient_inputs(wildcards):
-    samples = [s.sample for s in COHORT.samples_of(wildcards.patient)]
-    files = {
-        f"{kind}_{s}": f"{sample_dir(s)}/{kind}.{ext}"
-        for s in samples
-        for kind, ext in (
-            ("alterations", "tsv"),
-            ("filtered", "tsv"),
-            ("accounting", "json"),
-        )
-    }
-    return {**files, **workflow_config_files()}
+def sample_outputs(patient, name):
+    """One per-sample output file (alterations.tsv ...) for each of the patient's draws."""
+    return [f"{sample_dir(s.sample)}/{name}" for s in COHORT.samples_of(patient)]
 
 
 def cohort_inputs(wildcards):

@@ -1,0 +1,28 @@
+# One job per patient: all of a patient's draws are called, tracked and reported together, since a
+# job costs ~0.4 CPU-s of interpreter start-up before it does anything (issue 6). A new draw of one
+# patient re-runs that patient's job and the cohort summary only.
+for patient in COHORT.patients:
+
+    rule:
+        name:
+            PATIENT_RULE_NAMES[patient]
+        input:
+            **patient_inputs(patient),
+        output:
+            alterations=sample_outputs(patient, "alterations.tsv"),
+            filtered=sample_outputs(patient, "filtered.tsv"),
+            accounting=sample_outputs(patient, "accounting.json"),
+            timeline=f"{OUTDIR}/patients/{patient}/timeline.tsv",
+            reports=directory(f"{OUTDIR}/patients/{patient}/reports"),
+        log:
+            f"{OUTDIR}/logs/patients/{patient}.log",
+        conda:
+            "../envs/ctdna_resistance.yaml"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=10,
+        params:
+            patient=patient,
+        script:
+            "../scripts/patient.py"

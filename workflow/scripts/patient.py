@@ -1,0 +1,16 @@
+from ctdna_resistance.scripting import run_step
+from ctdna_resistance.steps import PatientOutputs, run_patient
+
+run_step(
+    snakemake,
+    run_patient,
+    dict(snakemake.config),
+    snakemake.params.patient,
+    PatientOutputs.from_lists(
+        snakemake.output.alterations,
+        snakemake.output.filtered,
+        snakemake.output.accounting,
+        snakemake.output.timeline,
+        snakemake.output.reports,
+    ),
+)
