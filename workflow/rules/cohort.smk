@@ -13,6 +13,7 @@ rule cohort_summary:
         mem_mb=1000,
         runtime=10,
     params:
+        rows=lambda wildcards: "\n".join(patient_rows(p) for p in COHORT.patients),
         report_dirs=lambda wildcards: {
             p: f"{OUTDIR}/patients/{p}/reports" for p in COHORT.patients
         },

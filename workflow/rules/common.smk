@@ -1,3 +1,5 @@
+import dataclasses
+
 import pandas as pd
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
@@ -36,11 +38,20 @@ wildcard_constraints:
 
 
 def workflow_config_files():
-    """Files whose content changes every output: the sample sheet, treatments, panel."""
-    files = {"samples": config["samples"], "panel": config["panel"]}
-    if config["treatments"]:
-        files["treatments"] = config["treatments"]
-    return files
+    """Files whose change re-runs every job: the panel.
+
+    The sample sheet and the treatment timeline are not inputs: a patient's job depends on that
+    patient's rows only (see patient_rows), so adding a draw to one patient re-runs one job.
+    """
+    return {"panel": config["panel"]}
+
+
+def patient_rows(patient):
+    """The patient's sample-sheet and treatment rows as text: a change re-runs its job (params)."""
+    # the sheet's line number is left out: rows added above must not re-run other patients
+    samples = [repr(dataclasses.replace(s, row=0)) for s in COHORT.samples_of(patient)]
+    treatments = [repr(t) for t in COHORT.treatments_of(patient)]
+    return "\n".join(samples + treatments)
 
 
 PATIENT_RULE_NAMES = patient_rule_names(COHORT.patients)

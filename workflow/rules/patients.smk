@@ -24,5 +24,6 @@ for patient in COHORT.patients:
             runtime=10,
         params:
             patient=patient,
+            rows=patient_rows(patient),
         script:
             "../scripts/patient.py"

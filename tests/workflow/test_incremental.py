@@ -1,0 +1,53 @@
+"""Re-running after one patient gets a new draw runs only that patient's job and the cohort."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.workflow
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def snakemake(cohort: Path, out: Path, *extra):
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", "--snakefile", str(REPO / "Snakefile"),
+         "--config", f"samples={cohort / 'samples.tsv'}",
+         f"treatments={cohort / 'treatments.tsv'}", f"outdir={out}", *extra],
+        cwd=REPO, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def planned_jobs(dry_run_stdout: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry run: rule -> number of jobs (empty when nothing to do)."""
+    if "Nothing to be done" in dry_run_stdout:
+        return {}
+    table = dry_run_stdout.split("Job stats:", 1)[1]
+    return {m[0]: int(m[1]) for m in re.findall(r"^(\w+)\s+(\d+)$", table, re.M) if m[0] != "total"}
+
+
+def test_a_new_draw_reruns_only_its_patient_and_the_cohort(tmp_path):
+    cohort = tmp_path / "cohort"
+    shutil.copytree(REPO / "test_data", cohort)
+    sheet = cohort / "samples.tsv"
+    rows = sheet.read_text().splitlines(keepends=True)
+    last_p001 = max(i for i, row in enumerate(rows) if row.startswith("P001\t"))
+    sheet.write_text("".join(rows[:last_p001] + rows[last_p001 + 1 :]))
+    out = tmp_path / "out"
+    assert snakemake(cohort, out).returncode == 0
+    untouched = (out / "patients" / "P002" / "timeline.tsv").stat().st_mtime_ns
+
+    assert planned_jobs(snakemake(cohort, out, "-n").stdout) == {}  # up to date
+    sheet.write_text("".join(rows))
+    plan = planned_jobs(snakemake(cohort, out, "-n").stdout)
+    assert plan == {"patient_P001": 1, "cohort_summary": 1, "all": 1}
+    assert snakemake(cohort, out).returncode == 0
+    assert (out / "patients" / "P002" / "timeline.tsv").stat().st_mtime_ns == untouched
+    new_sample = rows[last_p001].split("\t")[1]
+    assert (out / "patients" / "P001" / "reports" / f"{new_sample}.html").is_file()
