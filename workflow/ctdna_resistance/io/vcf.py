@@ -7,8 +7,10 @@ assessed are yielded with `problem` set, never dropped. File-level trouble raise
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -49,6 +51,11 @@ _BUILD_NAME_PATTERNS = (
 _BUILD_ALIASES = {"grch38": "GRCh38", "hg38": "GRCh38", "grch37": "GRCh37", "hg19": "GRCh37",
                   "b37": "GRCh37"}  # fmt: skip
 
+# The empty BGZF block that bgzip/htslib write at the end of every complete file (SAM spec 4.1.2).
+_BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+_DNA = re.compile(r"^[ACGTNacgtn]+$")
+_PRIMARY = {*CONTIG_LENGTHS["GRCh38"]}
+
 _CONTIG_LINE = re.compile(r"^##contig=<(.*)>\s*$")
 _TUMOUR_OPTION = re.compile(r"(?:--tumou?r[-_]sample|\s-tumou?r)[=\s]+\"?([^\s\",>]+)")
 _TUMOUR_NAMES = ("TUMOR", "TUMOUR")
@@ -78,6 +85,17 @@ def _contigs(header_text: str) -> list[tuple[str, int | None, str]]:
             )
         )
     return contigs
+
+
+def _foreign_contig(header_text: str) -> str | None:
+    """The first ##contig of a primary chromosome whose length is neither GRCh38's nor GRCh37's."""
+    for name, length, _assembly in _contigs(header_text):
+        core = normalise_contig(name)
+        if length is None or core not in _PRIMARY:
+            continue
+        if length not in (_GRCH38_LENGTHS[core], _GRCH37_LENGTHS[core]):
+            return f"##contig {name} length={length}"
+    return None
 
 
 def _detect_build_with_evidence(header_text: str) -> tuple[str | None, str]:
@@ -248,6 +266,10 @@ def _allele_problem(ref: str, alt: str) -> str | None:
         return f"symbolic or breakend ALT {alt} is not a small variant"
     if "/" in ref or "/" in alt or "-" in alt:
         return f"VarScan-style allele with '/' ({ref}>{alt}) is not a VCF allele"
+    if not _DNA.match(ref):
+        return f"REF {ref!r} is not a DNA sequence (A, C, G, T, N)"
+    if not _DNA.match(alt):
+        return f"ALT {alt!r} is not a DNA sequence (A, C, G, T, N)"
     return None
 
 
@@ -260,13 +282,81 @@ def _is_blank_line(variant) -> bool:
     return variant.end <= variant.start
 
 
-def _wrap_htslib_error(path: str, error: Exception, record: int | None = None) -> InputError:
+def _is_bgzf(head: bytes) -> bool:
+    """True for a BGZF block header: gzip with FEXTRA and the 'BC' subfield (SAM spec 4.1)."""
+    return len(head) >= 16 and head[:4] == b"\x1f\x8b\x08\x04" and head[12:14] == b"BC"
+
+
+def _compression_problem(path: str) -> str | None:
+    """Why a (b)gzip file is incomplete, or None.
+
+    htslib reads a BGZF file cut at a block boundary without error (it only warns that the EOF
+    marker is absent), which would silently lose every record after the cut; plain gzip cut short
+    is read up to the cut the same way. Both are refused here.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(18)
+        if head[:2] != b"\x1f\x8b":
+            return None
+        if _is_bgzf(head):
+            handle.seek(0, os.SEEK_END)
+            if handle.tell() < len(_BGZF_EOF):
+                return "the BGZF file is truncated (shorter than its end-of-file block)"
+            handle.seek(-len(_BGZF_EOF), os.SEEK_END)
+            if handle.read() != _BGZF_EOF:
+                return "the BGZF end-of-file marker is missing: the file is truncated"
+            return None
+    # Plain gzip cannot be indexed, so it is streamed whole anyway: check it decompresses whole.
+    try:
+        with gzip.open(path, "rb") as stream:
+            while stream.read(1 << 20):
+                pass
+    except (EOFError, OSError, zlib.error) as error:
+        return f"the gzip stream is truncated or corrupt ({error})"
+    return None
+
+
+def _header_problem(path: str) -> str | None:
+    """Name what is wrong with a text VCF's header after htslib refused it, or None."""
+    try:
+        with open(path, "rb") as raw:
+            is_gzip = raw.read(2) == b"\x1f\x8b"
+        opener = gzip.open if is_gzip else open
+        with opener(path, "rb") as handle:
+            if handle.read(4) == b"BCF\x02":
+                return None
+            handle.seek(0)
+            for number, line in enumerate(handle, 1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    return (
+                        f"line {number} holds bytes that are not UTF-8 text "
+                        f"(byte 0x{line[error.start]:02x} at column {error.start + 1})"
+                    )
+                if line.startswith(b"#CHROM"):
+                    return None
+                if not line.startswith(b"#") and line.strip():
+                    return f"no #CHROM header line before the first record (line {number})"
+                if number > 1_000_000:
+                    return None
+    except (EOFError, OSError, zlib.error):
+        return None
+    return "no #CHROM header line"
+
+
+def _wrap_htslib_error(
+    path: str, error: Exception, line: int | None = None, where: str = ""
+) -> InputError:
     detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    where = f"{where}: " if where else ""
     return InputError(
         path,
-        f"htslib could not parse this VCF ({detail})",
-        "check that the file is a complete VCF/BCF (bgzip -t for .gz) and re-export it",
-        record=record,
+        f"{where}htslib could not parse this record (a non-numeric value in a numeric field, "
+        f"too few columns, or a damaged file; htslib said: {detail})",
+        "fix or re-export the record (bcftools view reports the same line), see the htslib "
+        "message above",
+        record=line,
     )
 
 
@@ -311,13 +401,22 @@ class VcfReader:
             raise InputError(self.path, "file not found", "check the vcf path in the sample sheet")
         if not os.path.isfile(self.path) or not os.access(self.path, os.R_OK):
             raise InputError(self.path, "not a readable file", "give the path of a VCF/BCF file")
+        if os.path.getsize(self.path) == 0:
+            raise InputError(self.path, "the file is empty",
+                             "give a VCF with its header (re-run the caller or re-copy the file)")  # fmt: skip
+        truncated = _compression_problem(self.path)
+        if truncated:
+            raise InputError(self.path, truncated,
+                             "re-copy the file, or re-compress it (bgzip -t checks it)")  # fmt: skip
         try:
             vcf = cyvcf2.VCF(self.path)
         except Exception as error:  # htslib reports every failure as OSError or bare Exception
-            detail = str(error).strip() or type(error).__name__
+            detail = _header_problem(self.path)
+            if detail is None:
+                detail = f"htslib cannot open it: {str(error).strip() or type(error).__name__}"
             raise InputError(
                 self.path,
-                f"not a VCF/BCF that htslib can open ({detail})",
+                f"not a VCF/BCF that can be read ({detail})",
                 "give a VCF, bgzipped VCF or BCF (check it with bcftools view -h)",
             ) from None
         return vcf
@@ -340,6 +439,14 @@ class VcfReader:
                 "`caller` in the sample sheet/config if the dialect was detected wrongly",
             )
 
+        foreign = _foreign_contig(header_text)
+        if foreign is not None:
+            raise InputError(
+                self.path,
+                f"{foreign} matches neither GRCh38 nor GRCh37 (another assembly, e.g. hg18, "
+                "T2T-CHM13 or a non-human genome)",
+                "give calls made against GRCh38 or GRCh37 (or lift them over)",
+            )
         self.build, evidence = _detect_build_with_evidence(header_text)
         if expected_build is not None:
             expected = _BUILD_ALIASES.get(expected_build.lower(), expected_build)
@@ -372,6 +479,29 @@ class VcfReader:
         self.contig_style = self._detect_contig_style()
         # Known before iterating, so a caller can log whether the panel regions were used.
         self.used_index = self._regions is not None and self._index_path() is not None
+        if self.used_index:
+            self._refuse_stale_index()
+        # Lengths of the build the positions are checked against (the header's, else the run's).
+        build = self.build or (expected if expected_build is not None else None)
+        self._contig_lengths = CONTIG_LENGTHS.get(build, {}) if build else {}
+        # Lines before the first record, so a parse error can name the line of a text VCF.
+        self._header_lines = 0 if self.path.endswith(".bcf") else len(header_text.splitlines())
+
+    def _refuse_stale_index(self) -> None:
+        """An index older than its file may point at records that moved: refuse it.
+
+        htslib only warns, and a region read through a stale index silently returns nothing or
+        the wrong records. Whole seconds, as htslib compares, so a fresh copy is not refused.
+        """
+        index = self._index_path()
+        if int(os.stat(index).st_mtime) < int(os.stat(self.path).st_mtime):
+            raise InputError(
+                self.path,
+                f"the index {os.path.basename(index)} is older than the file (stale: the records "
+                "may have been changed or re-sorted since indexing)",
+                "sort and re-index it (bcftools sort -Oz -o out.vcf.gz in.vcf && tabix -p vcf "
+                "out.vcf.gz), or delete the stale index",
+            )
 
     def _choose_dialect(self, header_text: str, caller: str | None) -> str:
         if caller is None or caller == "":
@@ -472,12 +602,20 @@ class VcfReader:
             except StopIteration:
                 return
             except Exception as error:
-                raise _wrap_htslib_error(self.path, error, self.records_read + 1) from None
+                raise self._parse_error(error) from None
             if _is_blank_line(variant):
                 self.blank_lines += 1
                 continue
             self.records_read += 1
             yield variant
+
+    def _parse_error(self, error: Exception) -> InputError:
+        """htslib refused the next data line: name its line number in a text VCF."""
+        record_no = self.records_read + 1
+        if self._header_lines:
+            line = self._header_lines + self.blank_lines + record_no
+            return _wrap_htslib_error(self.path, error, line, f"data record {record_no}")
+        return _wrap_htslib_error(self.path, error, None, f"data record {record_no}")
 
     def _region_variants(self) -> Iterator:
         done: list[tuple[str, int, int]] = []
@@ -499,7 +637,9 @@ class VcfReader:
             except InputError:
                 raise
             except Exception as error:
-                raise _wrap_htslib_error(self.path, error, self.records_read + 1) from None
+                raise _wrap_htslib_error(
+                    self.path, error, None, f"record {self.records_read + 1} of the panel regions"
+                ) from None
             done.append((contig, start, end))
 
     def __iter__(self) -> Iterator[VariantRecord]:
@@ -529,6 +669,8 @@ class VcfReader:
             problem = _allele_problem(ref, alt)
             if problem is None and allele_counts is not None:
                 problem = allele_counts.problem
+            if problem is None:
+                problem = self._position_problem(raw_chrom, variant.POS)
             yield VariantRecord(
                 source=self.path,
                 record_no=record_no,
@@ -548,6 +690,13 @@ class VcfReader:
                 annotations=tuple(annotations[index]),
                 problem=problem,
             )
+
+    def _position_problem(self, raw_chrom: str, pos: int) -> str | None:
+        length = self._contig_lengths.get(normalise_contig(raw_chrom))
+        if length is not None and pos > length:
+            build = self.build or "the run's genome_build"
+            return f"position {pos} is beyond the end of {raw_chrom} in {build} ({length} bp)"
+        return None
 
     # -- context manager ------------------------------------------------------------------------
 

@@ -380,14 +380,26 @@ def _count_lofreq(variant, n_alts: int, ctx: CountContext) -> list[AlleleCounts]
     return [AlleleCounts(int(depth), alt_reads, vaf)]
 
 
+class _NotPercent(ValueError):
+    """A VarScan FREQ that is not 'number%'."""
+
+
 def _percent(text: str | None) -> float | None:
+    """VarScan's FREQ ('24.49%') as a fraction; raises _NotPercent for anything else.
+
+    Without the '%' a value such as 0.35 could be a fraction or a percent (100-fold apart), so
+    it is not guessed.
+    """
     if text is None:
         return None
+    text = text.strip()
+    if not text.endswith("%"):
+        raise _NotPercent(f"FORMAT/FREQ {text!r} has no '%' (VarScan writes e.g. 1.2%)")
     try:
         # Decimal keeps "24.49%" as 0.2449 rather than 0.24489999999999998.
-        return float(Decimal(text.strip().rstrip("%")) / 100)
+        return float(Decimal(text[:-1]) / 100)
     except InvalidOperation:
-        return None
+        raise _NotPercent(f"FORMAT/FREQ {text!r} is not a percentage") from None
 
 
 def _count_varscan2(variant, n_alts: int, ctx: CountContext) -> list[AlleleCounts]:
@@ -397,7 +409,10 @@ def _count_varscan2(variant, n_alts: int, ctx: CountContext) -> list[AlleleCount
     alt_reads = _first(_ints(variant, "AD", ctx))  # VarScan AD = alt depth (reads2), RD = ref
     if depth is None or alt_reads is None:
         return _same_problem(1, "no FORMAT/DP or FORMAT/AD for this record")
-    vaf = _percent(_string(variant, "FREQ", ctx))
+    try:
+        vaf = _percent(_string(variant, "FREQ", ctx))
+    except _NotPercent as error:
+        return [AlleleCounts(depth, alt_reads, None, str(error))]
     return [
         AlleleCounts(depth, alt_reads, vaf if vaf is not None else _computed_vaf(alt_reads, depth))
     ]
@@ -455,6 +470,32 @@ _COUNTERS = {
 }
 
 
+def implausible_counts(counts: AlleleCounts) -> str | None:
+    """Why counts cannot be true read counts (negative, alt > depth, VAF outside 0-1), or None.
+
+    Such a record is kept with this as its ``problem`` (filtered as unreadable, with the reason),
+    never reported: a negative depth or a VAF of 1.7 says the caller's numbers are not to be
+    trusted for that record.
+    """
+    depth, alt_reads, vaf = counts.depth, counts.alt_reads, counts.vaf
+    if depth is not None and depth < 0:
+        return f"negative depth ({depth})"
+    if alt_reads is not None and alt_reads < 0:
+        return f"negative alt read count ({alt_reads})"
+    if depth is not None and alt_reads is not None and alt_reads > depth:
+        return f"alt reads ({alt_reads}) exceed the depth ({depth})"
+    if vaf is not None and not 0 <= vaf <= 1:
+        return f"allele fraction {vaf:g} is outside 0-1"
+    return None
+
+
 def count_alleles(dialect: str, variant, n_alts: int, ctx: CountContext) -> list[AlleleCounts]:
     """Depth, alt reads and VAF of each ALT of one cyvcf2 record, in ALT order."""
-    return _COUNTERS[dialect](variant, n_alts, ctx)
+    counts = _COUNTERS[dialect](variant, n_alts, ctx)
+    checked = []
+    for allele in counts:
+        problem = allele.problem or implausible_counts(allele)
+        if problem != allele.problem:
+            allele = AlleleCounts(allele.depth, allele.alt_reads, allele.vaf, problem)
+        checked.append(allele)
+    return checked
