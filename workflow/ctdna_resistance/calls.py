@@ -8,6 +8,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ctdna_resistance.copy_number import call_copy_number, gene_copy_number
+from ctdna_resistance.fusions import call_fusions, load_gene_table
+from ctdna_resistance.io.copy_number import read_copy_number
+from ctdna_resistance.io.fusion_table import read_fusion_table
+from ctdna_resistance.io.sv_vcf import read_sv_vcf
 from ctdna_resistance.io.vcf import open_vcf
 from ctdna_resistance.panel import Panel, file_sha256, minimal_allele
 from ctdna_resistance.records import VariantRecord
@@ -26,29 +31,12 @@ DEFAULT_DETECTION = {
 }
 
 ALTERATION_COLUMNS = [
-    "sample",
-    "key",
-    "gene",
-    "alteration",
-    "hgvsc",
-    "transcript",
-    "panel_class",
-    "type",
-    "mechanism",
-    "chrom",
-    "pos",
-    "ref",
-    "alt",
-    "depth",
-    "alt_reads",
-    "vaf",
-    "p_value",
-    "lod95",
-    "filters",
-    "caller",
-    "record_no",
-    "alt_index",
-]
+    "sample", "key", "gene", "alteration", "hgvsc", "transcript", "panel_class", "type",
+    "mechanism", "chrom", "pos", "ref", "alt", "depth", "alt_reads", "vaf", "p_value", "lod95",
+    "copy_number", "log2", "plasma_cn", "tumor_cn", "tumor_fraction", "cn_rule", "segment_bp",
+    "n_bins", "partner", "breakpoints", "split_reads", "spanning_reads",
+    "filters", "caller", "record_no", "alt_index",
+]  # fmt: skip
 FILTERED_COLUMNS = [
     "sample",
     "record_no",
@@ -120,80 +108,299 @@ def estimate_tumor_fraction(vafs: list[float]) -> float | None:
     return float(min(1.0, 2 * np.quantile(np.asarray(sorted(vafs)), 0.9)))
 
 
+def _input_entry(role: str, path) -> dict:
+    return {"role": role, "path": str(path), "sha256": file_sha256(path)}
+
+
+def choose_tumor_fraction(sample: Sample, cn_input, somatic_vafs: list[float]) -> dict:
+    """SPEC 5.3: ichorCNA (the copy-number caller) when given, else the sheet, else the VAFs."""
+    if cn_input is not None and cn_input.tumor_fraction is not None:
+        return {"value": cn_input.tumor_fraction, "method": cn_input.tf_source or cn_input.fmt}
+    if sample.tumor_fraction is not None:
+        return {"value": sample.tumor_fraction, "method": "sample_sheet"}
+    estimate = estimate_tumor_fraction(somatic_vafs)
+    return {
+        "value": estimate,
+        "method": "somatic_vaf_q90x2" if estimate is not None else "unavailable",
+        "n_variants": len(somatic_vafs),
+    }
+
+
 def call_sample(sample: Sample, panel: Panel, config: dict | None = None) -> SampleCalls:
-    """Read the sample's VCF through the panel: reported alterations, filtered records, counts."""
+    """Read the sample's VCF, copy-number and SV files through the panel (SPEC 5.1, 5.4, 3.6).
+
+    Every input record ends up reported or filtered with its reason, and the accounting says so
+    per input: VCF alleles, copy-number segments, SV events.
+    """
     det = detection_settings(config)
     calls = SampleCalls(sample)
-    normal = read_normal_alleles(sample.normal_vcf, panel.build) if sample.normal_vcf else set()
     reasons: Counter = Counter()
-    somatic_vafs: list[float] = []
-    regions = panel.regions() if det["vcf_read"] == "panel_regions" else None
     inputs = []
-    reader_info: dict = {}
-    alleles = 0
+    somatic_vafs: list[float] = []
+    accounting: dict = {"sample": sample.sample, "patient": sample.patient}
+    read_total = 0
     if sample.vcf is not None:
-        with open_vcf(
-            sample.vcf,
-            sample=sample.vcf_sample,
-            caller=sample.caller,
+        info, n, somatic_vafs = _call_small_variants(sample, panel, det, calls, reasons)
+        accounting["vcf"] = info
+        accounting["alleles_read"] = n
+        read_total += n
+        inputs.append(_input_entry("vcf", sample.vcf))
+        if sample.normal_vcf is not None:
+            inputs.append(_input_entry("normal_vcf", sample.normal_vcf))
+    else:
+        accounting["alleles_read"] = 0
+    cn_input = None
+    if sample.cnv is not None:
+        cn_input = read_copy_number(
+            sample.cnv,
+            sample=sample.cnv_sample,
+            scale=(config or {}).get("copy_number", {}).get("seg_scale", "log2"),
             expected_build=panel.build,
-            regions=regions,
-        ) as reader:
-            for rec in reader:
-                alleles += 1
-                row, reason, detail = _classify(rec, panel, det, normal)
-                if reason is None:
-                    calls.alterations.append(row)
-                else:
-                    reasons[reason] += 1
-                    calls.filtered.append(_filtered_row(sample, rec, row, reason, detail))
-                if _is_somatic_candidate(rec, det, normal, reason):
-                    somatic_vafs.append(rec.vaf)
-            reader_info = {
-                "path": str(sample.vcf),
-                "dialect": reader.dialect,
-                "sample_column": reader.sample,
-                "build": reader.build,
-                "contig_style": reader.contig_style,
-                "used_index": reader.used_index,
-                "read_mode": "panel_regions" if reader.used_index else "whole_file",
-                "records_read": reader.records_read,
-            }
-        inputs.append({"role": "vcf", "path": str(sample.vcf), "sha256": file_sha256(sample.vcf)})
-    if sample.normal_vcf is not None:
-        inputs.append(
-            {
-                "role": "normal_vcf",
-                "path": str(sample.normal_vcf),
-                "sha256": file_sha256(sample.normal_vcf),
-            }
         )
+        inputs.append(_input_entry("cnv", sample.cnv))
+    tumor_fraction = choose_tumor_fraction(sample, cn_input, somatic_vafs)
+    if cn_input is not None:
+        info = _call_copy_number(sample, cn_input, panel, config, tumor_fraction, calls, reasons)
+        accounting["copy_number"] = info
+        read_total += info["segments_read"]
+    if sample.sv is not None:
+        info = _call_structural_variants(sample, panel, calls, reasons)
+        accounting["sv"] = info
+        read_total += info["events_read"]
+        inputs.append(_input_entry("sv", sample.sv))
     for row in calls.alterations:
         row["sample"] = sample.sample
-    calls.alterations.sort(key=lambda r: (r["gene"], int(r["pos"]), r["ref"], r["alt"]))
-    if sample.tumor_fraction is not None:
-        tumor_fraction = {"value": sample.tumor_fraction, "method": "sample_sheet"}
-    else:
-        estimate = estimate_tumor_fraction(somatic_vafs)
-        tumor_fraction = {
-            "value": estimate,
-            "method": "somatic_vaf_q90x2" if estimate is not None else "unavailable",
-            "n_variants": len(somatic_vafs),
+    calls.alterations.sort(key=lambda r: (r["gene"], r["type"], int(r["pos"]), r["ref"], r["alt"]))
+    accounting.update(
+        {
+            "records_read": read_total,
+            "reported": len(calls.alterations),
+            "filtered": len(calls.filtered),
+            "filtered_by_reason": dict(sorted(reasons.items())),
+            "reconciles": read_total == len(calls.alterations) + len(calls.filtered),
+            "tumor_fraction": tumor_fraction,
+            "detection": {k: det[k] for k in sorted(det)},
+            "inputs": inputs,
         }
-    calls.accounting = {
-        "sample": sample.sample,
-        "patient": sample.patient,
-        "vcf": reader_info,
-        "alleles_read": alleles,
-        "reported": len(calls.alterations),
-        "filtered": len(calls.filtered),
-        "filtered_by_reason": dict(sorted(reasons.items())),
-        "reconciles": alleles == len(calls.alterations) + len(calls.filtered),
-        "tumor_fraction": tumor_fraction,
-        "detection": {k: det[k] for k in sorted(det)},
-        "inputs": inputs,
-    }
+    )
+    calls.accounting = accounting
     return calls
+
+
+def _call_small_variants(sample, panel, det, calls, reasons):
+    normal = read_normal_alleles(sample.normal_vcf, panel.build) if sample.normal_vcf else set()
+    regions = panel.regions() if det["vcf_read"] == "panel_regions" else None
+    somatic_vafs: list[float] = []
+    alleles = 0
+    with open_vcf(
+        sample.vcf,
+        sample=sample.vcf_sample,
+        caller=sample.caller,
+        expected_build=panel.build,
+        regions=regions,
+    ) as reader:
+        for rec in reader:
+            alleles += 1
+            row, reason, detail = _classify(rec, panel, det, normal)
+            if reason is None:
+                calls.alterations.append(row)
+            else:
+                reasons[reason] += 1
+                calls.filtered.append(_filtered_row(sample, rec, row, reason, detail))
+            if _is_somatic_candidate(rec, det, normal, reason):
+                somatic_vafs.append(rec.vaf)
+        info = {
+            "path": str(sample.vcf),
+            "dialect": reader.dialect,
+            "sample_column": reader.sample,
+            "build": reader.build,
+            "contig_style": reader.contig_style,
+            "used_index": reader.used_index,
+            "read_mode": "panel_regions" if reader.used_index else "whole_file",
+            "records_read": reader.records_read,
+        }
+    return info, alleles, somatic_vafs
+
+
+def copy_number_key(gene, status: str) -> str:
+    """Alteration key of a gene-level copy-number change, stable across draws."""
+    return f"{gene.chrom}:{gene.start}-{gene.end}:{status}"
+
+
+def _call_copy_number(sample, cn_input, panel, config, tumor_fraction, calls, reasons) -> dict:
+    """Gene-level calls; each segment is reported (behind a called gene) or filtered."""
+    settings = {
+        k: v for k, v in ((config or {}).get("copy_number") or {}).items() if k != "seg_scale"
+    }
+    genes = gene_copy_number(cn_input.segments, panel)
+    results = call_copy_number(genes, tumor_fraction["value"], tumor_fraction["method"], settings)
+    called_genes = []
+    assessed = []
+    for gene_cn, result in zip(genes, results, strict=True):
+        gene = panel.genes[gene_cn.gene]
+        status = result.status if result.called else "amplification"
+        if "amplification" not in gene.classes and "deletion" in gene.classes:
+            status = result.status if result.called else "deep_deletion"
+        row = {
+            "key": copy_number_key(gene, status),
+            "gene": gene.symbol,
+            "alteration": status.replace("_", " "),
+            "hgvsc": "",
+            "transcript": gene.refseq,
+            "panel_class": "amplification" if status == "amplification" else "deletion",
+            "type": "amplification" if status == "amplification" else "deletion_cn",
+            "mechanism": gene.mechanism,
+            "chrom": gene.chrom,
+            "pos": gene.start,
+            "ref": "",
+            "alt": "",
+            "copy_number": result.tumor_cn if result.tumor_cn is not None else result.plasma_cn,
+            "log2": result.log2,
+            "plasma_cn": result.plasma_cn,
+            "tumor_cn": result.tumor_cn,
+            "tumor_fraction": result.tumor_fraction,
+            "cn_rule": result.rule,
+            "segment_bp": result.segment_bp,
+            "n_bins": result.n_bins,
+            "filters": "PASS",
+            "caller": cn_input.fmt,
+        }
+        if result.called:
+            calls.alterations.append(row)
+            called_genes.append(gene)
+        assessed.append(
+            {k: row[k] for k in ("key", "gene", "copy_number", "log2", "plasma_cn", "tumor_cn")}
+            | {"called": result.called, "rule": result.rule}
+        )
+    counts = Counter()
+    for segment in cn_input.segments:
+        gene = panel.gene_at(segment.chrom, segment.start) or panel.gene_at(
+            segment.chrom, segment.end
+        )
+        covering = [
+            g for g in called_genes if g.chrom == segment.chrom and segment.start <= g.end
+            and g.start <= segment.end
+        ]  # fmt: skip
+        if covering:
+            counts["reported"] += 1
+            continue
+        overlapping = [
+            g for g in panel.genes.values() if g.chrom == segment.chrom
+            and segment.start <= g.end and g.start <= segment.end
+        ]  # fmt: skip
+        reason = "copy_number_not_called" if overlapping else "not_in_panel"
+        gene = overlapping[0].symbol if overlapping else ""
+        counts["filtered"] += 1
+        reasons[reason] += 1
+        calls.filtered.append(
+            {
+                "sample": sample.sample,
+                "record_no": segment.record_no,
+                "chrom": segment.chrom,
+                "pos": segment.start,
+                "ref": "",
+                "alt": "",
+                "key": "",
+                "filters": "",
+                "gene": gene,
+                "alteration": "",
+                "reason": reason,
+                "detail": f"segment {segment.chrom}:{segment.start}-{segment.end} "
+                f"log2 {segment.log2:.3f}",
+            }
+        )
+    return {
+        "path": str(sample.cnv),
+        "format": cn_input.fmt,
+        "segments_read": len(cn_input.segments),
+        "segments_reported": counts["reported"],
+        "segments_filtered": counts["filtered"],
+        # Every panel gene assessed, called or not: what tracking needs to say "not detected".
+        "genes": assessed,
+        "tumor_fraction_from_file": cn_input.tumor_fraction,
+        "ploidy_from_file": cn_input.ploidy,
+    }
+
+
+def _call_structural_variants(sample, panel, calls, reasons) -> dict:
+    """Fusions of interest reported; every other SV event filtered with its reason."""
+    path = str(sample.sv)
+    if path.endswith((".vcf", ".vcf.gz", ".bcf")):
+        result = read_sv_vcf(path, sample=sample.sv_sample, expected_build=panel.build)
+        events, caller, lines = result.events, result.caller, result.records_read
+    else:
+        events = read_fusion_table(path)
+        caller, lines = "fusion_table", len(events)
+    fusions, others = call_fusions(events, panel, load_gene_table(panel.build))
+    for fusion in fusions:
+        gene = panel.genes[fusion.panel_gene]
+        side = (
+            fusion.event.a
+            if gene.contains(fusion.event.a.chrom, fusion.event.a.pos)
+            else (fusion.event.b)
+        )
+        alt = sum(v for v in (fusion.split_reads, fusion.spanning_reads) if v is not None)
+        has_counts = fusion.split_reads is not None or fusion.spanning_reads is not None
+        calls.alterations.append(
+            {
+                "key": fusion_key(fusion.label),
+                "gene": gene.symbol,
+                "alteration": fusion.label,
+                "hgvsc": "",
+                "transcript": gene.refseq,
+                "panel_class": "fusion",
+                "type": "fusion",
+                "mechanism": gene.mechanism,
+                "chrom": side.chrom,
+                "pos": side.pos,
+                "ref": "",
+                "alt": "",
+                "alt_reads": alt if has_counts else None,
+                "depth": alt + fusion.ref_reads
+                if has_counts and fusion.ref_reads is not None
+                else None,
+                "vaf": fusion.vaf,
+                "partner": fusion.partner,
+                "breakpoints": fusion.breakpoints,
+                "split_reads": fusion.split_reads,
+                "spanning_reads": fusion.spanning_reads,
+                "filters": ";".join(fusion.event.filters) or "PASS",
+                "caller": caller,
+                "record_no": fusion.event.record_no,
+            }
+        )
+    for event, reason in others:
+        reasons[reason] += 1
+        calls.filtered.append(
+            {
+                "sample": sample.sample,
+                "record_no": event.record_no,
+                "chrom": event.a.chrom,
+                "pos": event.a.pos,
+                "ref": "",
+                "alt": "",
+                "key": "",
+                "filters": ";".join(event.filters) or "PASS",
+                "gene": "",
+                "alteration": f"{event.sv_type} {event.a.chrom}:{event.a.pos}"
+                f"-{event.b.chrom}:{event.b.pos}",
+                "reason": reason,
+                "detail": event.problem or "",
+            }
+        )
+    return {
+        "path": path,
+        "caller": caller,
+        "records_read": lines,
+        "events_read": len(events),
+        "fusions_reported": len(fusions),
+        "events_filtered": len(others),
+    }
+
+
+def fusion_key(label: str) -> str:
+    """Alteration key of a fusion, stable across draws whatever the exact breakpoints."""
+    return f"fusion:{label}"
 
 
 def _is_somatic_candidate(rec: VariantRecord, det: dict, normal: set, reason) -> bool:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ctdna_resistance import __version__
 from ctdna_resistance.errors import InputError
+from ctdna_resistance.outputs import terminate_as_interrupt
 
 
 def _config(args):
@@ -30,10 +31,26 @@ def cmd_validate(args) -> None:
     )
 
 
+def _known_id(config: dict, kind: str, value: str) -> None:
+    """Refuse an ID from the command line that is not in the sample sheet, before any path."""
+    from ctdna_resistance.samplesheet import read_cohort
+
+    cohort = read_cohort(config["samples"], config.get("treatments"))
+    known = [s.sample for s in cohort.samples] if kind == "sample" else cohort.patients
+    if value not in known:
+        shown = ", ".join(known[:10]) + (" ..." if len(known) > 10 else "")
+        raise InputError(
+            config["samples"],
+            f"no {kind} {value!r} in the sample sheet (it has: {shown})",
+            f"pass --{kind} with one of the sheet's {kind} IDs",
+        )
+
+
 def cmd_calls(args) -> None:
     from ctdna_resistance.steps import run_sample_calls
 
     config = _config(args)
+    _known_id(config, "sample", args.sample)
     folder = Path(config["outdir"]) / "samples" / args.sample
     run_sample_calls(
         config,
@@ -50,12 +67,9 @@ def cmd_track(args) -> None:
     from ctdna_resistance.steps import PatientOutputs, run_patient
 
     config = _config(args)
+    _known_id(config, "patient", args.patient)
     cohort = read_cohort(config["samples"], config.get("treatments"))
     ids = [s.sample for s in cohort.samples_of(args.patient)]
-    if not ids:
-        raise InputError(
-            config["samples"], f"no samples of patient {args.patient!r}", "check the patient ID"
-        )
     run_patient(config, args.patient, PatientOutputs.under(config["outdir"], args.patient, ids))
     print(f"wrote {Path(config['outdir']) / 'patients' / args.patient}")
 
@@ -134,11 +148,16 @@ COMMANDS = {
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    terminate_as_interrupt()
     try:
         COMMANDS[args.command](args)
     except InputError as exc:
         print(f"ctdna-resistance: error: {exc.message}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        # atomic_outputs has already removed its temporaries; say so instead of a traceback.
+        print("ctdna-resistance: interrupted; no output of this step was written", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -37,7 +37,54 @@ def parse_override(text: str):
     if "=" not in text:
         raise InputError(None, f"--set {text!r} is not key=value", "write e.g. --set outdir=out")
     key, value = text.split("=", 1)
-    return key.split("."), yaml.safe_load(value) if value else ""
+    try:
+        parsed = yaml.safe_load(value) if value else ""
+    except yaml.YAMLError:
+        raise InputError(
+            None,
+            f"--set {text!r}: the value is not valid YAML",
+            "quote it, e.g. --set 'outdir=\"my out\"'",
+        ) from None
+    return key.split("."), parsed
+
+
+def _read_yaml(path: Path, what: str, fix: str):
+    """A YAML file as Python data; InputError (with the line) for bytes or syntax YAML refuses."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = path.read_bytes()[: error.start].count(b"\n") + 1
+        raise InputError(
+            path, f"{what} is not UTF-8 text", "save it as UTF-8", record=line
+        ) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise InputError(
+            path,
+            f"{what} is not valid YAML ({problem})",
+            fix,
+            record=None if mark is None else mark.line + 1,
+        ) from None
+
+
+def validate_config(config: dict, path) -> dict:
+    """Fill defaults and validate a config mapping against the schema; InputError naming ``path``.
+
+    Also what `workflow/rules/common.smk` can call, so Snakemake refuses a bad config with the
+    same one-line message as the command line.
+    """
+    if not isinstance(config, dict):
+        raise InputError(
+            path,
+            f"the config is a YAML {type(config).__name__}, not a mapping of keys",
+            "write one `key: value` per line (see config/README.md)",
+        )
+    config = with_defaults(config)
+    validate(config, "config", path, fix="see config/README.md for every key")
+    return config
 
 
 def load_config(path, overrides=()) -> dict:
@@ -45,14 +92,19 @@ def load_config(path, overrides=()) -> dict:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "config file not found", "pass --config config/config.yaml")
-    with open(path) as handle:
-        config = yaml.safe_load(handle) or {}
+    config = _read_yaml(path, "config", "fix the YAML syntax at that line")
+    if config is None:
+        config = {}
+    if not isinstance(config, dict):
+        return validate_config(config, path)
     for text in overrides:
         keys, value = parse_override(text)
         node = config
         for key in keys[:-1]:
             node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                raise InputError(
+                    path, f"--set {text!r}: {key} is not a mapping", "set a leaf key instead"
+                )
         node[keys[-1]] = value
-    config = with_defaults(config)
-    validate(config, "config", path, fix="see config/README.md for every key")
-    return config
+    return validate_config(config, path)

@@ -5,8 +5,31 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
+
+
+def terminate_as_interrupt() -> None:
+    """Make SIGTERM raise KeyboardInterrupt, so `atomic_outputs` removes its temporaries.
+
+    Snakemake and cluster schedulers stop a job with SIGTERM, whose default action ends Python
+    without running any cleanup; as an exception it unwinds like Ctrl-C.
+    """
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Temporaries a killed run (SIGKILL, node loss) left beside ``path``: only this output's."""
+    for stale in path.parent.glob(f".{path.name}.*"):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -21,6 +44,7 @@ def atomic_outputs(*paths):
     try:
         for path, raw in zip(final, paths, strict=True):
             path.parent.mkdir(parents=True, exist_ok=True)
+            _remove_stale_temporaries(path)
             if str(raw).endswith("/"):
                 temps.append(Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent)))
             else:

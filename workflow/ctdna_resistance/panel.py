@@ -277,12 +277,22 @@ def load_panel(path, build: str) -> Panel:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "panel file not found", "check the `panel` key of the config")
+    raw = path.read_bytes()
     try:
-        with open(path) as handle:
-            data = yaml.safe_load(handle)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise InputError(path, "panel is not UTF-8 text", "save it as UTF-8", record=line) from None
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(
-            path, f"not valid YAML ({exc})".replace("\n", " "), "fix the panel file"
+            path,
+            f"not valid YAML ({problem})",
+            "fix the YAML syntax at that line",
+            record=None if mark is None else mark.line + 1,
         ) from None
     validate(data, "panel", path, fix="see panels/README.md for the panel format")
     return Panel(data, build=build, path=str(path), sha256=file_sha256(path))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ctdna_resistance.errors import InputError
-from ctdna_resistance.schemas import validate
+from ctdna_resistance.schemas import schema_errors, validate
 
 PATH_COLUMNS = ("vcf", "cnv", "sv", "bam", "coverage", "normal_vcf")
 SAMPLE_COLUMNS = (
@@ -34,6 +34,8 @@ class Sample:
     vcf: Path | None = None
     vcf_sample: str | None = None
     caller: str | None = None
+    cnv_sample: str | None = None  # sample ID inside a multi-sample copy-number file
+    sv_sample: str | None = None  # sample column of a multi-sample SV VCF
     normal_vcf: Path | None = None
     cnv: Path | None = None
     sv: Path | None = None
@@ -92,15 +94,36 @@ class Cohort:
 def _read_tsv(path: Path, required: tuple[str, ...], what: str) -> list[tuple[int, dict]]:
     if not path.is_file():
         raise InputError(path, f"{what} not found", f"check the path given for the {what}")
-    with open(path, newline="") as handle:
-        lines = [(n, line) for n, line in enumerate(handle, 1) if line.strip()]
+    lines = []
+    # utf-8-sig: a spreadsheet's byte-order mark must not become part of the first column name.
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as error:
+                raise InputError(
+                    path,
+                    f"byte 0x{raw[error.start]:02x} at column {error.start + 1} is not UTF-8 text",
+                    "save the file as UTF-8 (IDs and paths are plain ASCII anyway)",
+                    record=number,
+                ) from None
+            if line.strip():
+                lines.append((number, line))
     lines = [(n, line) for n, line in lines if not line.startswith("#")]
     if not lines:
         raise InputError(
             path, f"{what} is empty", f"write a header line with {', '.join(required)}"
         )
-    header = next(csv.reader([lines[0][1]], delimiter="\t"))
+    header = next(csv.reader([lines[0][1]], delimiter="\t", quoting=csv.QUOTE_NONE))
     header = [h.strip() for h in header]
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise InputError(
+            path,
+            f"column(s) {', '.join(twice)} appear more than once in the header",
+            "keep one column of each name",
+            record=lines[0][0],
+        )
     missing = [c for c in required if c not in header]
     if missing:
         raise InputError(
@@ -111,7 +134,7 @@ def _read_tsv(path: Path, required: tuple[str, ...], what: str) -> list[tuple[in
         )
     rows = []
     for number, line in lines[1:]:
-        values = next(csv.reader([line.rstrip("\r\n")], delimiter="\t"))
+        values = next(csv.reader([line.rstrip("\r\n")], delimiter="\t", quoting=csv.QUOTE_NONE))
         if len(values) > len(header):
             raise InputError(
                 path,
@@ -146,7 +169,34 @@ def _input_path(value: str, sheet: Path, row: int, column: str) -> Path | None:
             "fix the path; relative paths are relative to the sample sheet's folder",
             record=row,
         )
+    # A directory, FIFO or device (/dev/zero) is no input file, and reading one could hang.
+    if not path.is_file():
+        raise InputError(
+            sheet,
+            f"{column} {value!r} is not a regular file (looked at {path})",
+            f"give the path of the {column} file itself",
+            record=row,
+        )
     return path
+
+
+# What to do about a schema violation, by the sample-sheet column it is in.
+_SAMPLE_FIXES = {
+    "patient": "IDs are letters, digits, '.', '_' or '-', start with a letter or digit, max 64",
+    "sample": "IDs are letters, digits, '.', '_' or '-', start with a letter or digit, max 64",
+    "collection_date": "write dates as YYYY-MM-DD",
+    "caller": "leave caller empty to detect it, or name one of the listed dialects",
+    "tumor_fraction": "give tumor_fraction as a number from 0 to 1 (e.g. 0.12), or leave it empty",
+}
+
+
+def _validate_row(row: dict, path: Path, number: int) -> None:
+    errors = schema_errors(row, "samples")
+    if errors:
+        column = errors[0].split(":", 1)[0]
+        fix = _SAMPLE_FIXES.get(column, "see config/README.md for the sample sheet columns")
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise InputError(path, f"{errors[0]}{more}", fix, record=number)
 
 
 def read_sample_sheet(path) -> list[Sample]:
@@ -158,13 +208,7 @@ def read_sample_sheet(path) -> list[Sample]:
     seen_date: dict[tuple[str, dt.date], int] = {}
     for number, row in rows:
         present = {k: v for k, v in row.items() if v != "" or k in ("patient", "sample")}
-        validate(
-            present,
-            "samples",
-            path,
-            record=number,
-            fix="IDs are letters, digits, '.', '_' or '-' (max 64), dates YYYY-MM-DD",
-        )
+        _validate_row(present, path, number)
         sample_id, patient = row["sample"], row["patient"]
         if sample_id in seen_sample:
             raise InputError(
@@ -200,6 +244,8 @@ def read_sample_sheet(path) -> list[Sample]:
                 collection_date=date,
                 timepoint=row.get("timepoint", ""),
                 vcf_sample=row.get("vcf_sample") or None,
+                cnv_sample=row.get("cnv_sample") or None,
+                sv_sample=row.get("sv_sample") or None,
                 caller=row.get("caller") or None,
                 tumor_fraction=float(tf) if tf else None,
                 row=number,

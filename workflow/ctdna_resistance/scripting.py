@@ -6,6 +6,7 @@ import logging
 import sys
 
 from ctdna_resistance.errors import InputError
+from ctdna_resistance.outputs import terminate_as_interrupt
 
 
 def run_step(snakemake, step, *args) -> None:
@@ -13,6 +14,7 @@ def run_step(snakemake, step, *args) -> None:
     log = open(snakemake.log[0], "w")  # noqa: SIM115 - kept open for the life of the job
     sys.stderr = log
     logging.basicConfig(stream=log, level=logging.INFO, format="%(levelname)s %(message)s")
+    terminate_as_interrupt()
     try:
         step(*args)
     except InputError as exc:

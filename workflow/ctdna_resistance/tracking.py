@@ -28,6 +28,7 @@ TIMELINE_COLUMNS = [
     "alt_reads",
     "depth",
     "lod95",
+    "copy_number",
     "trend",
     "p_value",
     "first_seen",
@@ -63,6 +64,7 @@ class Observation:
     depth: int | None = None
     lod95: float | None = None
     p_value: float | None = None
+    copy_number: float | None = None
     trend: str = ""
     note: str = ""
     row: dict = field(default_factory=dict)
@@ -106,6 +108,7 @@ def _observe(key: str, draw: DrawData, det: dict, max_vaf: float) -> Observation
                 _num(row["depth"], int),
                 _num(row["lod95"]),
                 _num(row["p_value"]),
+                _num(row["copy_number"]),
                 row=row,
             )
     for row in draw.filtered:
@@ -136,6 +139,30 @@ def _observe(key: str, draw: DrawData, det: dict, max_vaf: float) -> Observation
             else:
                 obs.status = "not_detected"
         return obs
+    return _observe_without_record(key, draw)
+
+
+def _observe_without_record(key: str, draw: DrawData) -> Observation:
+    """Copy number and fusions have no per-site record when absent: the draw's inputs decide."""
+    if key.startswith("fusion:"):
+        if "sv" in draw.accounting:
+            return Observation(
+                key, draw.sample, "not_detected", note="SV calls given; this fusion not among them"
+            )
+        return Observation(key, draw.sample, "not_assessed", note="no SV calls for this draw")
+    if key.endswith((":amplification", ":deep_deletion")):
+        genes = draw.accounting.get("copy_number", {}).get("genes", [])
+        gene = next((g for g in genes if g["key"] == key), None)
+        if gene is not None:
+            obs = Observation(key, draw.sample, "not_detected", note=gene["rule"])
+            obs.copy_number = gene["copy_number"]
+            return obs
+        why = (
+            "gene not covered by segments"
+            if "copy_number" in draw.accounting
+            else ("no copy-number calls for this draw")
+        )
+        return Observation(key, draw.sample, "not_assessed", note=why)
     return Observation(key, draw.sample, "not_assessed", note="no caller record at this site")
 
 
@@ -189,6 +216,7 @@ def write_timeline(path, patient: str, series: dict[str, list[Observation]], bas
                     "trend": obs.trend,
                     "p_value": obs.p_value,
                     "first_seen": first_seen(observations) or "",
+                    "copy_number": obs.copy_number,
                     "note": obs.note,
                 }
             )

@@ -54,7 +54,15 @@ _BUILD_ALIASES = {"grch38": "GRCh38", "hg38": "GRCh38", "grch37": "GRCh37", "hg1
 # The empty BGZF block that bgzip/htslib write at the end of every complete file (SAM spec 4.1.2).
 _BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 _DNA = re.compile(r"^[ACGTNacgtn]+$")
-_PRIMARY = {*CONTIG_LENGTHS["GRCh38"]}
+# chr1/chr12 lengths of assemblies that are neither build but look like one: a VCF against them
+# would be matched to GRCh38/37 panel coordinates silently wrong. (Mini-references of tool test
+# suites, with made-up lengths, are not refused: nothing says which build they stand for.)
+_OTHER_ASSEMBLIES = {
+    ("1", 247249719): "NCBI36/hg18",
+    ("12", 132349534): "NCBI36/hg18",
+    ("1", 248387328): "T2T-CHM13",
+    ("12", 133324548): "T2T-CHM13",
+}
 
 _CONTIG_LINE = re.compile(r"^##contig=<(.*)>\s*$")
 _TUMOUR_OPTION = re.compile(r"(?:--tumou?r[-_]sample|\s-tumou?r)[=\s]+\"?([^\s\",>]+)")
@@ -88,13 +96,11 @@ def _contigs(header_text: str) -> list[tuple[str, int | None, str]]:
 
 
 def _foreign_contig(header_text: str) -> str | None:
-    """The first ##contig of a primary chromosome whose length is neither GRCh38's nor GRCh37's."""
+    """'##contig chr1 length=... is NCBI36/hg18' when a ##contig names another human assembly."""
     for name, length, _assembly in _contigs(header_text):
-        core = normalise_contig(name)
-        if length is None or core not in _PRIMARY:
-            continue
-        if length not in (_GRCH38_LENGTHS[core], _GRCH37_LENGTHS[core]):
-            return f"##contig {name} length={length}"
+        other = _OTHER_ASSEMBLIES.get((normalise_contig(name), length))
+        if other is not None:
+            return f"##contig {name} length={length} is {other}"
     return None
 
 
@@ -346,18 +352,35 @@ def _header_problem(path: str) -> str | None:
 
 
 def _wrap_htslib_error(
-    path: str, error: Exception, line: int | None = None, where: str = ""
+    path: str, error: Exception, record: int | None = None, where: str = "this record"
 ) -> InputError:
-    detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    where = f"{where}: " if where else ""
+    """InputError for a record htslib refused; ``record`` is the data-record number."""
+    # cyvcf2's own text ("error parsing variant ... error-code: 0") says nothing to a user; htslib
+    # has already printed the field and position on stderr just above this line.
+    del error
     return InputError(
         path,
-        f"{where}htslib could not parse this record (a non-numeric value in a numeric field, "
-        f"too few columns, or a damaged file; htslib said: {detail})",
-        "fix or re-export the record (bcftools view reports the same line), see the htslib "
-        "message above",
-        record=line,
+        f"htslib could not parse {where}: a non-numeric value in a numeric field, too few "
+        "columns, or a damaged file",
+        "correct or re-export it; the htslib message above names the field",
+        record=record,
     )
+
+
+def _text_header_lines(path: str) -> int | None:
+    """Number of lines up to and including #CHROM in a (gzipped) text VCF; None for BCF."""
+    try:
+        with open(path, "rb") as raw:
+            is_gzip = raw.read(2) == b"\x1f\x8b"
+        with (gzip.open if is_gzip else open)(path, "rb") as handle:
+            for number, line in enumerate(handle, 1):
+                if number == 1 and line.startswith(b"BCF"):
+                    return None
+                if line.startswith(b"#CHROM"):
+                    return number
+    except (EOFError, OSError, zlib.error):
+        return None
+    return None
 
 
 class VcfReader:
@@ -402,12 +425,14 @@ class VcfReader:
         if not os.path.isfile(self.path) or not os.access(self.path, os.R_OK):
             raise InputError(self.path, "not a readable file", "give the path of a VCF/BCF file")
         if os.path.getsize(self.path) == 0:
-            raise InputError(self.path, "the file is empty",
-                             "give a VCF with its header (re-run the caller or re-copy the file)")  # fmt: skip
+            raise InputError(
+                self.path, "the file is empty", "give a VCF with its header (re-copy or re-run it)"
+            )
         truncated = _compression_problem(self.path)
         if truncated:
-            raise InputError(self.path, truncated,
-                             "re-copy the file, or re-compress it (bgzip -t checks it)")  # fmt: skip
+            raise InputError(
+                self.path, truncated, "re-copy the file, or re-compress it (bgzip -t checks it)"
+            )
         try:
             vcf = cyvcf2.VCF(self.path)
         except Exception as error:  # htslib reports every failure as OSError or bare Exception
@@ -422,12 +447,20 @@ class VcfReader:
         return vcf
 
     def _setup(self, sample: str | None, caller: str | None, expected_build: str | None) -> None:
-        header_text = self._vcf.raw_header
+        try:
+            # cyvcf2 decodes the header and the sample names as UTF-8 and raises on other bytes.
+            header_text = self._vcf.raw_header
+            samples = list(self._vcf.samples)
+        except UnicodeDecodeError:
+            detail = _header_problem(self.path) or "the header holds bytes that are not UTF-8 text"
+            raise InputError(
+                self.path, f"not a VCF/BCF that can be read ({detail})", "save the header as UTF-8"
+            ) from None
         if "#CHROM" not in header_text:
             raise InputError(self.path, "no #CHROM header line: not a VCF",
                              "give a VCF, bgzipped VCF or BCF")  # fmt: skip
         self._fields: HeaderFields = parse_header_fields(header_text)
-        self.samples: list[str] = list(self._vcf.samples)
+        self.samples: list[str] = samples
         self.dialect = self._choose_dialect(header_text, caller)
 
         missing = missing_count_fields(self.dialect, self._fields)
@@ -443,8 +476,7 @@ class VcfReader:
         if foreign is not None:
             raise InputError(
                 self.path,
-                f"{foreign} matches neither GRCh38 nor GRCh37 (another assembly, e.g. hg18, "
-                "T2T-CHM13 or a non-human genome)",
+                f"{foreign}, neither GRCh38 nor GRCh37",
                 "give calls made against GRCh38 or GRCh37 (or lift them over)",
             )
         self.build, evidence = _detect_build_with_evidence(header_text)
@@ -484,8 +516,6 @@ class VcfReader:
         # Lengths of the build the positions are checked against (the header's, else the run's).
         build = self.build or (expected if expected_build is not None else None)
         self._contig_lengths = CONTIG_LENGTHS.get(build, {}) if build else {}
-        # Lines before the first record, so a parse error can name the line of a text VCF.
-        self._header_lines = 0 if self.path.endswith(".bcf") else len(header_text.splitlines())
 
     def _refuse_stale_index(self) -> None:
         """An index older than its file may point at records that moved: refuse it.
@@ -612,10 +642,11 @@ class VcfReader:
     def _parse_error(self, error: Exception) -> InputError:
         """htslib refused the next data line: name its line number in a text VCF."""
         record_no = self.records_read + 1
-        if self._header_lines:
-            line = self._header_lines + self.blank_lines + record_no
-            return _wrap_htslib_error(self.path, error, line, f"data record {record_no}")
-        return _wrap_htslib_error(self.path, error, None, f"data record {record_no}")
+        header_lines = _text_header_lines(self.path)
+        where = f"data record {record_no}"
+        if header_lines is not None:
+            where += f" (line {header_lines + self.blank_lines + record_no} of the file)"
+        return _wrap_htslib_error(self.path, error, record_no, where)
 
     def _region_variants(self) -> Iterator:
         done: list[tuple[str, int, int]] = []
@@ -637,9 +668,8 @@ class VcfReader:
             except InputError:
                 raise
             except Exception as error:
-                raise _wrap_htslib_error(
-                    self.path, error, None, f"record {self.records_read + 1} of the panel regions"
-                ) from None
+                where = f"record {self.records_read + 1} of the panel regions"
+                raise _wrap_htslib_error(self.path, error, None, where) from None
             done.append((contig, start, end))
 
     def __iter__(self) -> Iterator[VariantRecord]:

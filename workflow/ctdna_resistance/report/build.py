@@ -14,6 +14,29 @@ SCHEMA_VERSION = "1.0"
 RECHALLENGE_GENES = ("KRAS", "NRAS", "BRAF", "EGFR")
 
 
+# Numbers behind a copy-number or fusion call, copied from the draw's own row when detected.
+CALL_DETAIL_FIELDS = {
+    "log2": float,
+    "plasma_cn": float,
+    "tumor_cn": float,
+    "cn_rule": str,
+    "partner": str,
+    "breakpoints": str,
+    "split_reads": int,
+    "spanning_reads": int,
+}
+
+
+def _value(label_row: dict, field: str, obs: Observation):
+    """The field from this draw's row when the alteration was detected here, else None."""
+    row = obs.row if obs.status == "detected" else {}
+    text = row.get(field, "")
+    if text in ("", None):
+        return None
+    cast = CALL_DETAIL_FIELDS[field]
+    return int(float(text)) if cast is int else cast(text)
+
+
 def anti_egfr_exposure(date: dt.date, treatments: list[Treatment], agents=DEFAULT_ANTI_EGFR):
     """Whether the draw was on anti-EGFR therapy, and days since its start and end."""
     anti = [t for t in treatments if t.is_anti_egfr(agents) and t.start_date <= date]
@@ -46,7 +69,8 @@ def _alteration_entry(obs: Observation, label_row: dict, series, panel: Panel) -
         "vaf": obs.vaf if obs.status == "detected" else None,
         "alt_reads": obs.alt_reads,
         "depth": obs.depth,
-        "copy_number": None,
+        "copy_number": obs.copy_number,
+        **{field: _value(label_row, field, obs) for field in CALL_DETAIL_FIELDS},
         "status": obs.status,
         "lod95": obs.lod95,
         "trend": obs.trend,

@@ -1,0 +1,433 @@
+"""Copy-number input (SPEC 3.5): format auto-detection and the `read_copy_number` dispatcher.
+
+Every reader (CNVkit, GATK, ichorCNA, generic SEG) returns one `CopyNumberInput`: the segments of
+one sample as `Segment`s on the panel's contig style, 1-based inclusive, sorted by contig then
+start, checked for unknown contigs and overlaps.
+
+The table helpers shared by the readers live here too: header lines other tools put before the
+column header (GATK's SAM-style `@` lines, the `WARNING:` line R prints on stderr that ends up in a
+redirected SEG, IGV `#track` lines), quoted header names, and one-line `InputError`s that name the
+file, the line, what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from ctdna_resistance.errors import InputError
+from ctdna_resistance.genome import CONTIG_LENGTHS
+from ctdna_resistance.records import BUILDS, Segment, normalise_contig
+
+FORMATS = (
+    "cnvkit_cns",
+    "cnvkit_call_cns",
+    "cnvkit_cnr",
+    "gatk_called_seg",
+    "gatk_model_seg",
+    "gatk_cr_seg",
+    "ichorcna_seg",
+    "seg",
+)
+SCALES = ("log2", "log10", "ratio")
+KNOWN_CONTIGS = frozenset([str(i) for i in range(1, 23)] + ["X", "Y", "MT"])
+CONTIG_ORDER = {c: i for i, c in enumerate([str(i) for i in range(1, 23)] + ["X", "Y", "MT"])}
+
+# A segment may end a little past the contig end of the build it was made on (fixed-width bins
+# such as ichorCNA's 1 Mb bins are not clipped at the telomere). A segment ending more than this
+# past the expected build's contig is from another build (GRCh37 and GRCh38 differ by more than
+# 1 Mb on most chromosomes).
+BUILD_END_SLACK_BP = 1_000_000
+
+SUPPORTED = (
+    "CNVkit .cns/.call.cns/.cnr, GATK .called.seg/.modelFinal.seg/.cr.seg, ichorCNA .seg/.seg.txt/"
+    ".cna.seg, or a SEG with ID, chrom, loc.start, loc.end, num.mark, seg.mean columns"
+)
+
+
+@dataclass(frozen=True)
+class CopyNumberInput:
+    """The segments of one sample from one copy-number file, with what the file says about it.
+
+    ``tumor_fraction``/``ploidy`` come from the caller (ichorCNA params.txt) when it gives them,
+    with ``tf_source`` naming where; ``build`` is set only when the file states it (GATK's @SQ
+    lengths), else None.
+    """
+
+    path: str
+    fmt: str
+    sample: str | None
+    segments: list[Segment]
+    tumor_fraction: float | None = None
+    ploidy: float | None = None
+    tf_source: str | None = None
+    build: str | None = None
+
+
+# -- table reading shared by the readers -------------------------------------------------------
+
+
+@dataclass
+class Table:
+    """A tab-separated table after its preamble: header names and numbered data rows."""
+
+    path: str
+    header: list[str]
+    header_line: int
+    rows: list[tuple[int, list[str]]]  # (1-based line number in the file, fields)
+    preamble: list[str]  # '@' header lines (GATK), without newline
+
+    def column(self, *names: str, required: bool = True, what: str = "") -> int | None:
+        """Index of the first of ``names`` present in the header (case-insensitive)."""
+        lowered = [h.lower() for h in self.header]
+        for name in names:
+            if name.lower() in lowered:
+                return lowered.index(name.lower())
+        if required:
+            raise InputError(
+                self.path,
+                f"missing column {what or names[0]!r} (looked for {', '.join(names)}; "
+                f"header is {' '.join(self.header)})",
+                "give the file as the tool wrote it, with its column header",
+                record=self.header_line,
+            )
+        return None
+
+
+def _open_text(path: Path):
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+    return open(path, encoding="utf-8", errors="replace")
+
+
+def _unquote(field: str) -> str:
+    field = field.strip()
+    if len(field) >= 2 and field[0] == field[-1] and field[0] in "\"'":
+        return field[1:-1]
+    return field
+
+
+def _is_preamble(line: str) -> bool:
+    # '@HD/@SQ/@RG': GATK's SAM-style header; 'WARNING': R's stderr captured into the file;
+    # '#': IGV track/comment lines.
+    return line.startswith(("@", "#")) or line.upper().startswith("WARNING")
+
+
+def read_table(path: str | Path, *, max_rows: int | None = None) -> Table:
+    """Read a tab-separated copy-number table: skip the preamble, unquote, check field counts."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "copy-number file not found", "check the path in the sample sheet")
+    preamble: list[str] = []
+    header: list[str] | None = None
+    header_line = 0
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        with _open_text(path) as handle:
+            for line_no, raw in enumerate(handle, start=1):
+                line = raw.rstrip("\r\n")
+                if not line.strip():
+                    continue
+                if header is None:
+                    if _is_preamble(line):
+                        preamble.append(line)
+                        continue
+                    header = [_unquote(f) for f in line.split("\t")]
+                    header_line = line_no
+                    if header[:2] == ["Sample", "Tumor Fraction"]:
+                        raise InputError(
+                            path,
+                            "this is an ichorCNA params.txt (tumour fraction), not segments",
+                            "give the ichorCNA .seg as the copy-number file and this as params",
+                            record=line_no,
+                        )
+                    continue
+                fields = [_unquote(f) for f in line.split("\t")]
+                if len(fields) != len(header):
+                    raise InputError(
+                        path,
+                        f"{len(fields)} tab-separated fields where the header has {len(header)}",
+                        "the file must be tab-separated with one value per column",
+                        record=line_no,
+                    )
+                rows.append((line_no, fields))
+                if max_rows is not None and len(rows) >= max_rows:
+                    break
+    except (OSError, UnicodeDecodeError, EOFError) as error:
+        raise InputError(
+            path, f"cannot read the file ({error})", "give a plain-text or gzipped table"
+        ) from None
+    if header is None:
+        raise InputError(path, "empty file: no column header and no segments",
+                         "give the segment file the copy-number caller wrote")  # fmt: skip
+    return Table(str(path), header, header_line, rows, preamble)
+
+
+def parse_float(table: Table, line_no: int, value: str, column: str) -> float:
+    """A finite float from a table cell, else a one-line InputError."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise InputError(
+            table.path,
+            f"{column} is {value!r}, not a number",
+            "each segment needs a numeric value; remove or fix the row",
+            record=line_no,
+        )
+    return number
+
+
+def parse_int(table: Table, line_no: int, value: str, column: str) -> int:
+    """An integer coordinate or count (R may write 1e+05 or 100000.0), else an InputError."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number != int(number):
+        raise InputError(
+            table.path,
+            f"{column} is {value!r}, not a whole number",
+            "coordinates and counts must be integers; fix the row",
+            record=line_no,
+        )
+    return int(number)
+
+
+def check_contig(table: Table, line_no: int, raw: str) -> str:
+    """The normalised contig, or an InputError for anything but 1-22, X, Y, MT (either style)."""
+    chrom = normalise_contig(raw)
+    if chrom not in KNOWN_CONTIGS:
+        hint = (
+            "rename 23/24 to X/Y (numbered sex chromosomes)"
+            if chrom in ("23", "24", "25")
+            else "keep only segments on 1-22, X, Y, MT (with or without 'chr')"
+        )
+        raise InputError(
+            table.path, f"unknown contig {raw!r} (not 1-22, X, Y or MT)", hint, record=line_no
+        )
+    return chrom
+
+
+def make_segment(
+    table: Table,
+    line_no: int,
+    *,
+    chrom: str,
+    start: int,
+    end: int,
+    log2: float,
+    n_bins: int | None = None,
+    copy_number: float | None = None,
+    gene: str = "",
+) -> Segment:
+    """A Segment (1-based inclusive) after the per-row checks every format shares."""
+    if end < start:
+        raise InputError(
+            table.path,
+            f"segment end {end} is before its start {start}",
+            "fix the coordinates (start <= end)",
+            record=line_no,
+        )
+    return Segment(table.path, line_no, chrom, start, end, log2, n_bins, copy_number, gene)
+
+
+def sort_key(segment: Segment) -> tuple[int, int, int]:
+    return (CONTIG_ORDER[segment.chrom], segment.start, segment.end)
+
+
+def finish_segments(
+    table: Table,
+    segments: list[Segment],
+    *,
+    expected_build: str | None = None,
+    bins: bool = False,
+) -> list[Segment]:
+    """Sort one sample's segments; refuse none at all, overlaps, and contigs past the build.
+
+    ``bins``: the rows are bins, not segments (CNVkit .cnr, ichorCNA .cna.seg); CNVkit writes
+    neighbouring antitarget bins that overlap by a few dozen bases (p2-9_2.cnr), so overlaps are
+    accepted there; segments of one sample must not overlap.
+    """
+    if not segments:
+        raise InputError(
+            table.path,
+            "no segments after the header",
+            "give the segment file of a finished copy-number run",
+        )
+    ordered = sorted(segments, key=sort_key)
+    for before, after in itertools.pairwise(ordered):
+        # A shared boundary position is accepted: R segmenters (DNAcopy/PSCBS) write the end of
+        # one segment as the start of the next. Anything deeper is two values for one locus.
+        if not bins and after.chrom == before.chrom and after.start < before.end:
+            raise InputError(
+                table.path,
+                f"segment {after.chrom}:{after.start}-{after.end} (line {after.record_no}) "
+                f"overlaps {before.chrom}:{before.start}-{before.end} (line {before.record_no}) "
+                "of the same sample",
+                "give one non-overlapping segmentation per sample",
+                record=after.record_no,
+            )
+    if expected_build is not None:
+        lengths = CONTIG_LENGTHS[expected_build]
+        for segment in ordered:
+            length = lengths.get(segment.chrom)
+            if length is not None and segment.end > length + BUILD_END_SLACK_BP:
+                raise InputError(
+                    table.path,
+                    f"segment ends at {segment.chrom}:{segment.end}, beyond the {length} bp of "
+                    f"chromosome {segment.chrom} in {expected_build}",
+                    f"the file is from another genome build; give segments made on "
+                    f"{expected_build} or set genome_build",
+                    record=segment.record_no,
+                )
+    return ordered
+
+
+def _listing(names: list[str], limit: int = 10) -> str:
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def choose_sample(
+    table: Table, ids: list[str], sample: str | None, *, id_column: str
+) -> str | None:
+    """The sample to keep: the only one, or the one asked for; refuse ambiguity with the IDs."""
+    present = sorted(set(ids))
+    if not present:
+        raise InputError(
+            table.path,
+            "no segments after the header",
+            "give the segment file of a finished copy-number run",
+        )
+    if sample is not None:
+        if sample not in present:
+            shown = ", ".join(present[:10]) + (
+                f" and {len(present) - 10} more" if len(present) > 10 else ""
+            )
+            raise InputError(
+                table.path,
+                f"sample {sample!r} is not in the {id_column} column (it holds {shown})",
+                "pass sample= as named in the file",
+            )
+        return sample
+    if len(present) > 1:
+        shown = ", ".join(present[:10]) + (
+            f" and {len(present) - 10} more" if len(present) > 10 else ""
+        )
+        raise InputError(
+            table.path,
+            f"{len(present)} samples in one file ({shown})",
+            "pass sample= to choose one (segments are per sample)",
+        )
+    return present[0] if present else None
+
+
+def check_expected_build(path: str, build: str | None, expected_build: str | None) -> None:
+    """Refuse a file whose stated build differs from the run's."""
+    if expected_build is not None and expected_build not in BUILDS:
+        raise InputError(None, f"unknown genome build {expected_build!r}", f"use one of {BUILDS}")
+    if build is not None and expected_build is not None and build != expected_build:
+        raise InputError(
+            path,
+            f"the file header says {build} but the run is {expected_build}",
+            f"give segments made on {expected_build} or set genome_build",
+        )
+
+
+# -- detection and dispatch --------------------------------------------------------------------
+
+
+def detect_format(path: str | Path) -> str:
+    """The copy-number format of ``path`` from its header columns (one of FORMATS)."""
+    table = read_table(path, max_rows=1)
+    return _format_from_header(table)
+
+
+def _format_from_header(table: Table) -> str:
+    names = {h.lower() for h in table.header}
+    if {"contig", "start", "end"} <= names:
+        if "log2_copy_ratio_posterior_50" in names:
+            return "gatk_model_seg"
+        if "mean_log2_copy_ratio" in names:
+            return "gatk_called_seg" if "call" in names else "gatk_cr_seg"
+    if {"chromosome", "start", "end", "log2"} <= names:
+        if "probes" in names:
+            return "cnvkit_call_cns" if "cn" in names else "cnvkit_cns"
+        return "cnvkit_cnr"
+    if (
+        "seg.median.logr" in names
+        or {"event", "copy.number", "median"} <= names
+        or any(n == "logr" or n.endswith(".logr") for n in names)
+    ):
+        return "ichorcna_seg"
+    from ctdna_resistance.io.seg import SEG_ALIASES, generic_seg_columns
+
+    if generic_seg_columns(table, required=False) is not None:
+        return "seg"
+    # A SEG missing a column: say which column is missing rather than "unknown format".
+    if names & {n.lower() for n in SEG_ALIASES["value"] + ("loc.start", "loc.end", "num.mark")}:
+        generic_seg_columns(table, required=True)
+    raise InputError(
+        table.path,
+        f"not a copy-number segment format this product reads (header: {' '.join(table.header)})",
+        f"give {SUPPORTED}",
+        record=table.header_line,
+    )
+
+
+def read_copy_number(
+    path,
+    *,
+    fmt: str | None = None,
+    scale: str = "log2",
+    sample: str | None = None,
+    params: str | None = None,
+    expected_build: str | None = None,
+) -> CopyNumberInput:
+    """Read one sample's segments from any supported copy-number file.
+
+    ``fmt`` overrides detection from the header; ``scale`` declares the value scale of a generic
+    SEG ('log2', 'log10' or 'ratio'; other formats state their own and must be left at 'log2');
+    ``sample`` picks one sample of a multi-sample file; ``params`` is an ichorCNA params.txt giving
+    tumour fraction and ploidy (found next to an ichorCNA segment file when not given);
+    ``expected_build`` refuses a file whose header names another build or whose segments run past
+    that build's chromosomes. Raises InputError (one line) on anything wrong.
+    """
+    # The readers import this module's helpers, so they are imported here, not at the top.
+    from ctdna_resistance.io import cnvkit, ichorcna, seg
+
+    check_expected_build(str(path), None, expected_build)
+    if scale not in SCALES:
+        raise InputError(path, f"unknown value scale {scale!r}", f"use one of {SCALES}")
+    table = read_table(path)
+    if fmt is None:
+        fmt = _format_from_header(table)
+    elif fmt not in FORMATS:
+        raise InputError(path, f"unknown copy-number format {fmt!r}", f"use one of {FORMATS}")
+    if scale != "log2" and fmt != "seg":
+        raise InputError(
+            path,
+            f"scale {scale!r} was given for a {fmt} file, which states its own log2 scale",
+            "declare a scale only for a generic SEG file",
+        )
+    if fmt.startswith("cnvkit"):
+        result = cnvkit.read_cnvkit(table, fmt, sample=sample, expected_build=expected_build)
+    elif fmt.startswith("gatk"):
+        result = seg.read_gatk_seg(table, fmt, sample=sample, expected_build=expected_build)
+    elif fmt == "ichorcna_seg":
+        result = ichorcna.read_ichorcna_seg(table, sample=sample, expected_build=expected_build)
+        if params is None:
+            found = ichorcna.sibling_params(table.path)
+            params = str(found) if found else None
+    else:
+        result = seg.read_generic_seg(
+            table, scale=scale, sample=sample, expected_build=expected_build
+        )
+    if params is not None:
+        result = ichorcna.with_params(result, params)
+    return result
