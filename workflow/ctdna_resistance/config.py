@@ -18,6 +18,8 @@ DEFAULTS = {
     "outdir": "results",
     "anti_egfr_agents": ["cetuximab", "panitumumab"],
     "detection": DEFAULT_DETECTION,
+    "reference": None,
+    "genotyping": {},
     "copy_number": {},
 }
 

@@ -18,7 +18,14 @@ from ctdna_resistance.report.build import build_draw_reports
 from ctdna_resistance.report.html import render_draw_report
 from ctdna_resistance.samplesheet import DEFAULT_ANTI_EGFR, read_cohort
 from ctdna_resistance.schemas import schema_errors
-from ctdna_resistance.tracking import DrawData, track_patient, write_timeline
+from ctdna_resistance.tracking import DrawData, gather_evidence, track_patient, write_timeline
+
+
+def genotype_settings(config: dict):
+    """Read filters for BAM re-genotyping from the config's `genotyping` block."""
+    from ctdna_resistance.genotype import GenotypeSettings
+
+    return GenotypeSettings(**(config.get("genotyping") or {}))
 
 
 def _dump_json(data, path) -> None:
@@ -89,6 +96,12 @@ def run_patient(config: dict, patient: str, outputs: PatientOutputs) -> None:
             paths = tmp[3 * index : 3 * index + 3]
             write_sample_calls(result, *paths)
             draws.append(DrawData.read(result.sample, *paths))
+        gather_evidence(
+            draws,
+            genotype_settings(config),
+            reference=config.get("reference") or None,
+            build=panel.build,
+        )
         series = track_patient(draws, config)
         agents = config.get("anti_egfr_agents") or DEFAULT_ANTI_EGFR
         reports = build_draw_reports(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ctdna_resistance.calls import detection_settings
 from ctdna_resistance.samplesheet import Sample
-from ctdna_resistance.stats import lod95
+from ctdna_resistance.stats import detection_p_value, is_supported, lod95
 from ctdna_resistance.tables import read_tsv, write_tsv
 
 TIMELINE_COLUMNS = [
@@ -46,6 +46,8 @@ class DrawData:
     alterations: list[dict]
     filtered: list[dict]
     accounting: dict
+    # Tumour-informed evidence at the patient's small-variant sites: key -> SiteEvidence
+    evidence: dict = field(default_factory=dict)
 
     @classmethod
     def read(cls, sample: Sample, alterations, filtered, accounting) -> DrawData:
@@ -68,6 +70,58 @@ class Observation:
     trend: str = ""
     note: str = ""
     row: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SiteEvidence:
+    """Reads at a known site of one draw, from its BAM (depth and alt) or coverage (depth only)."""
+
+    depth: int | None
+    alt_reads: int | None
+    source: str  # 'bam' or 'coverage'
+
+
+SMALL_VARIANT_TYPES = ("snv", "mnv", "insertion", "deletion", "indel")
+
+
+def patient_sites(draws: list[DrawData]) -> dict[str, tuple[str, int, str, str]]:
+    """Every small variant detected in any of the patient's draws: key -> (chrom, pos, ref, alt)."""
+    sites = {}
+    for draw in draws:
+        for row in draw.alterations:
+            if row["type"] in SMALL_VARIANT_TYPES:
+                sites[row["key"]] = (row["chrom"], int(row["pos"]), row["ref"], row["alt"])
+    return dict(sorted(sites.items()))
+
+
+def gather_evidence(draws: list[DrawData], genotype_settings=None, reference=None, build=None):
+    """Re-genotype every draw with a BAM at every site seen in the patient (SPEC 5.2), or read
+    the depth there from the draw's coverage file; sets ``draw.evidence``."""
+    from ctdna_resistance.genotype import GenotypeSettings, count_alleles
+    from ctdna_resistance.io.coverage import read_depths
+
+    sites = patient_sites(draws)
+    if not sites:
+        return
+    for draw in draws:
+        if draw.sample.bam is not None:
+            counts = count_alleles(
+                draw.sample.bam,
+                list(sites.values()),
+                settings=genotype_settings or GenotypeSettings(),
+                reference=reference,
+                expected_build=build,
+            )
+            draw.evidence = {
+                key: SiteEvidence(count.depth, count.alt_reads, "bam")
+                for key, count in zip(sites, counts, strict=True)
+            }
+        elif draw.sample.coverage is not None:
+            depths = read_depths(draw.sample.coverage, [(c, p) for c, p, _, _ in sites.values()])
+            draw.evidence = {
+                key: SiteEvidence(depths.get((site[0], site[1])), None, "coverage")
+                for key, site in sites.items()
+            }
 
 
 def _num(value, kind=float):
@@ -111,6 +165,8 @@ def _observe(key: str, draw: DrawData, det: dict, max_vaf: float) -> Observation
                 _num(row["copy_number"]),
                 row=row,
             )
+    if key in draw.evidence:
+        return _observe_evidence(key, draw, det, max_vaf)
     for row in draw.filtered:
         if row["key"] != key:
             continue
@@ -140,6 +196,43 @@ def _observe(key: str, draw: DrawData, det: dict, max_vaf: float) -> Observation
                 obs.status = "not_detected"
         return obs
     return _observe_without_record(key, draw)
+
+
+def _observe_evidence(key: str, draw: DrawData, det: dict, max_vaf: float) -> Observation:
+    """Status from the reads counted at the site (tumour-informed), when the caller did not call."""
+    ev = draw.evidence[key]
+    obs = Observation(key, draw.sample, "not_assessed", depth=ev.depth, alt_reads=ev.alt_reads)
+    if not ev.depth:
+        obs.note = f"no reads at the site in the {ev.source}"
+        return obs
+    obs.lod95 = lod95(
+        ev.depth,
+        background_error=det["background_error"],
+        alpha=det["alpha"],
+        min_alt_reads=det["min_alt_reads"],
+    )
+    if ev.alt_reads is not None:
+        obs.vaf = ev.alt_reads / ev.depth
+        obs.p_value = detection_p_value(ev.alt_reads, ev.depth, det["background_error"])
+    if ev.depth < det["min_depth"]:
+        obs.status = "not_evaluable"
+        obs.note = f"{ev.source} depth {ev.depth} < min_depth {det['min_depth']}"
+    elif ev.alt_reads is not None and is_supported(
+        ev.alt_reads,
+        ev.depth,
+        background_error=det["background_error"],
+        alpha=det["alpha"],
+        min_alt_reads=det["min_alt_reads"],
+    ):
+        obs.status = "detected"
+        obs.note = "tumour-informed: counted in the BAM at a site the caller did not report"
+    elif obs.lod95 is not None and obs.lod95 > max_vaf:
+        obs.status = "not_evaluable"
+        obs.note = f"LoD95 {obs.lod95:.4f} above the highest VAF seen ({max_vaf:.4f})"
+    else:
+        obs.status = "not_detected"
+        obs.note = f"re-genotyped from the {ev.source}"
+    return obs
 
 
 def _observe_without_record(key: str, draw: DrawData) -> Observation:
@@ -225,6 +318,6 @@ def write_timeline(path, patient: str, series: dict[str, list[Observation]], bas
 
 def _label(observations: list[Observation]) -> tuple[str, str]:
     for obs in observations:
-        if obs.status == "detected":
+        if obs.status == "detected" and obs.row:
             return obs.row["gene"], obs.row["alteration"]
     return "", ""

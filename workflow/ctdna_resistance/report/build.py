@@ -96,7 +96,8 @@ def build_draw_reports(
     draws = sorted(draws, key=lambda d: d.sample.collection_date)
     baseline = draws[0].sample
     labels = {
-        key: next(o.row for o in obs if o.status == "detected") for key, obs in series.items()
+        key: next(o.row for o in obs if o.status == "detected" and o.row)
+        for key, obs in series.items()
     }
     reports = []
     for index, draw in enumerate(draws):
