@@ -82,7 +82,8 @@ def cmd_cohort(args) -> None:
     out = Path(config["outdir"])
     cohort = read_cohort(config["samples"], config.get("treatments"))
     dirs = {p: str(out / "patients" / p / "reports") for p in cohort.patients}
-    run_cohort(config, dirs, out / "cohort" / "summary.tsv", out / "cohort" / "summary.html")
+    folder = out / "cohort"
+    run_cohort(config, dirs, folder / "summary.tsv", folder / "summary.html", folder / "cbioportal")
     print(f"wrote {out / 'cohort'}")
 
 

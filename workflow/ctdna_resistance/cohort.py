@@ -1,15 +1,10 @@
-"""Cohort summary (SPEC 6): one row per patient, and mechanism frequencies."""
+"""Cohort summary rows (SPEC 6): one per patient; the page is report/cohort_html.py."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 
-from jinja2 import Environment
-
-from ctdna_resistance import __version__
 from ctdna_resistance.samplesheet import Cohort
-from ctdna_resistance.tables import write_tsv
 
 SUMMARY_COLUMNS = [
     "patient",
@@ -25,28 +20,6 @@ SUMMARY_COLUMNS = [
     "current_status",
     "current_alterations",
 ]
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>ctdna-resistance cohort summary</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}
-td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f0f0f0}
-.ruo{background:#fff3cd;border:1px solid #e0c36a;padding:8px;margin:1em 0}
-.emerging{color:#b00020;font-weight:bold}</style></head><body>
-<h1>Cohort summary</h1>
-<p class="ruo"><strong>Research use only.</strong> Not for clinical decision making.</p>
-<p>{{ rows|length }} patients, {{ n_draws }} plasma draws.</p>
-<h2>Patients</h2>
-<table><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr>
-{% for r in rows %}<tr>{% for c in columns %}<td
-{%- if c == 'current_status' and r[c] == 'emerging' %} class="emerging"{% endif %}>
-{{- r[c] if r[c] is not none else '' }}</td>{% endfor %}</tr>
-{% endfor %}</table>
-<h2>Mechanisms (patients with the mechanism detected at any draw)</h2>
-<table><tr><th>mechanism</th><th>patients</th></tr>
-{% for m, n in mechanisms %}<tr><td>{{ m }}</td><td>{{ n }}</td></tr>{% endfor %}</table>
-<p><small>ctdna-resistance {{ version }}</small></p>
-</body></html>
-"""
 
 
 def summarise_patient(patient: str, reports: list[dict], cohort: Cohort) -> dict:
@@ -76,22 +49,3 @@ def summarise_patient(patient: str, reports: list[dict], cohort: Cohort) -> dict
             f"{a['gene']} {a['alteration']}" for a in last["alterations"]
         ),
     }
-
-
-def write_cohort_summary(reports: dict[str, list[dict]], cohort: Cohort, tsv_path, html_path):
-    rows = [summarise_patient(p, reports[p], cohort) for p in sorted(reports)]
-    write_tsv(tsv_path, SUMMARY_COLUMNS, rows)
-    counts = Counter(m for r in rows for m in r["mechanisms"].split(";") if m)
-    page = (
-        Environment(autoescape=True)
-        .from_string(_PAGE)
-        .render(
-            rows=rows,
-            columns=SUMMARY_COLUMNS,
-            n_draws=sum(r["n_draws"] for r in rows),
-            mechanisms=sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])),
-            version=__version__,
-        )
-    )
-    with open(html_path, "w") as handle:
-        handle.write(page)

@@ -10,14 +10,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ctdna_resistance.calls import call_sample, write_sample_calls
-from ctdna_resistance.cohort import write_cohort_summary
+from ctdna_resistance.cohort import SUMMARY_COLUMNS, summarise_patient
 from ctdna_resistance.errors import InputError
+from ctdna_resistance.export.cbioportal import write_cbioportal_study
+from ctdna_resistance.export.maf import draw_maf_rows, write_maf
 from ctdna_resistance.outputs import atomic_outputs
 from ctdna_resistance.panel import load_panel
 from ctdna_resistance.report.build import build_draw_reports
+from ctdna_resistance.report.cohort_html import render_cohort
 from ctdna_resistance.report.html import render_draw_report
+from ctdna_resistance.report.longitudinal import render_longitudinal, treatment_dicts
 from ctdna_resistance.samplesheet import DEFAULT_ANTI_EGFR, read_cohort
 from ctdna_resistance.schemas import schema_errors
+from ctdna_resistance.tables import write_tsv
 from ctdna_resistance.tracking import DrawData, gather_evidence, track_patient, write_timeline
 
 
@@ -52,15 +57,18 @@ class PatientOutputs:
     samples: dict[str, tuple[Path, Path, Path]]  # sample -> (alterations, filtered, accounting)
     timeline: Path
     reports: Path
+    longitudinal: Path
 
     @classmethod
-    def from_lists(cls, alterations, filtered, accounting, timeline, reports) -> PatientOutputs:
+    def from_lists(
+        cls, alterations, filtered, accounting, timeline, reports, longitudinal
+    ) -> PatientOutputs:
         """From Snakemake's output lists; each sample's folder is named after the sample."""
         samples = {}
         for paths in zip(alterations, filtered, accounting, strict=True):
             paths = tuple(Path(p) for p in paths)
             samples[paths[0].parent.name] = paths
-        return cls(samples, Path(timeline), Path(reports))
+        return cls(samples, Path(timeline), Path(reports), Path(longitudinal))
 
     @classmethod
     def under(cls, outdir, patient: str, sample_ids: list[str]) -> PatientOutputs:
@@ -69,7 +77,9 @@ class PatientOutputs:
         names = ("alterations.tsv", "filtered.tsv", "accounting.json")
         samples = {s: tuple(out / "samples" / s / n for n in names) for s in sample_ids}
         folder = out / "patients" / patient
-        return cls(samples, folder / "timeline.tsv", folder / "reports")
+        return cls(
+            samples, folder / "timeline.tsv", folder / "reports", folder / "longitudinal.html"
+        )
 
 
 def run_patient(config: dict, patient: str, outputs: PatientOutputs) -> None:
@@ -89,7 +99,12 @@ def run_patient(config: dict, patient: str, outputs: PatientOutputs) -> None:
             raise RuntimeError(f"accounting does not reconcile for {sample.sample}")
         calls.append(result)
     sample_paths = [p for s in samples for p in outputs.samples[s.sample]]
-    final = [*sample_paths, outputs.timeline, str(outputs.reports).rstrip("/") + "/"]
+    final = [
+        *sample_paths,
+        outputs.timeline,
+        outputs.longitudinal,
+        str(outputs.reports).rstrip("/") + "/",
+    ]
     with atomic_outputs(*final) as tmp:
         draws = []
         for index, result in enumerate(calls):
@@ -113,14 +128,19 @@ def run_patient(config: dict, patient: str, outputs: PatientOutputs) -> None:
                 raise RuntimeError(
                     f"report for {report['sample']} breaks its schema: {problems[0]}"
                 )
-        write_timeline(tmp[-2], patient, series, draws[0].sample.collection_date)
+        write_timeline(tmp[-3], patient, series, draws[0].sample.collection_date)
+        treatments = treatment_dicts(cohort.treatments_of(patient), agents)
+        tmp[-2].write_text(render_longitudinal(patient, reports, treatments))
         for report in reports:
             _dump_json(report, tmp[-1] / f"{report['sample']}.json")
             (tmp[-1] / f"{report['sample']}.html").write_text(render_draw_report(report))
+            write_maf(tmp[-1] / f"{report['sample']}.maf", draw_maf_rows(report))
 
 
-def run_cohort(config: dict, report_dirs: dict[str, str], summary_tsv, summary_html) -> None:
-    """Cohort summary from every patient's per-draw reports."""
+def run_cohort(
+    config: dict, report_dirs: dict[str, str], summary_tsv, summary_html, cbioportal_dir
+) -> None:
+    """Cohort summary (TSV + HTML) and a cBioPortal study from every patient's reports."""
     cohort = read_cohort(config["samples"], config.get("treatments") or None)
     reports = {}
     for patient in cohort.patients:
@@ -129,5 +149,17 @@ def run_cohort(config: dict, report_dirs: dict[str, str], summary_tsv, summary_h
             json.loads((folder / f"{s.sample}.json").read_text())
             for s in cohort.samples_of(patient)
         ]
-    with atomic_outputs(summary_tsv, summary_html) as (tmp_tsv, tmp_html):
-        write_cohort_summary(reports, cohort, tmp_tsv, tmp_html)
+    agents = config.get("anti_egfr_agents") or DEFAULT_ANTI_EGFR
+    rows = [summarise_patient(p, reports[p], cohort) for p in sorted(reports)]
+    study = config.get("cbioportal_study_id") or "ctdna_resistance"
+    with atomic_outputs(summary_tsv, summary_html, str(cbioportal_dir).rstrip("/") + "/") as tmp:
+        write_tsv(tmp[0], SUMMARY_COLUMNS, rows)
+        tmp[1].write_text(render_cohort(rows, reports))
+        write_cbioportal_study(
+            tmp[2],
+            study_id=study,
+            name=f"ctdna-resistance serial plasma cohort ({study})",
+            reports_by_patient=reports,
+            treatments=treatment_dicts(cohort.treatments, agents),
+            genome_build=config["genome_build"],
+        )

@@ -3,7 +3,12 @@ rule cohort_summary:
         unpack(cohort_inputs),
     output:
         tsv=f"{OUTDIR}/cohort/summary.tsv",
-        html=f"{OUTDIR}/cohort/summary.html",
+        html=report(
+            f"{OUTDIR}/cohort/summary.html",
+            caption="../report/cohort_summary.rst",
+            category="Cohort",
+        ),
+        cbioportal=directory(f"{OUTDIR}/cohort/cbioportal"),
     log:
         f"{OUTDIR}/logs/cohort_summary.log",
     conda:

@@ -82,10 +82,15 @@ def cohort_inputs(wildcards):
 
 
 def all_outputs():
-    outputs = [f"{OUTDIR}/cohort/summary.tsv", f"{OUTDIR}/cohort/summary.html"]
+    outputs = [
+        f"{OUTDIR}/cohort/summary.tsv",
+        f"{OUTDIR}/cohort/summary.html",
+        f"{OUTDIR}/cohort/cbioportal",
+    ]
     for patient in COHORT.patients:
         outputs.append(f"{OUTDIR}/patients/{patient}/timeline.tsv")
         outputs.append(f"{OUTDIR}/patients/{patient}/reports")
+        outputs.append(f"{OUTDIR}/patients/{patient}/longitudinal.html")
     for sample in SAMPLES:
         outputs.append(f"{sample_dir(sample)}/alterations.tsv")
     return outputs

@@ -13,7 +13,19 @@ for patient in COHORT.patients:
             filtered=sample_outputs(patient, "filtered.tsv"),
             accounting=sample_outputs(patient, "accounting.json"),
             timeline=f"{OUTDIR}/patients/{patient}/timeline.tsv",
-            reports=directory(f"{OUTDIR}/patients/{patient}/reports"),
+            longitudinal=report(
+                f"{OUTDIR}/patients/{patient}/longitudinal.html",
+                caption="../report/longitudinal.rst",
+                category="Patients",
+                subcategory=patient,
+            ),
+            reports=report(
+                directory(f"{OUTDIR}/patients/{patient}/reports"),
+                patterns=["{name}.html"],
+                caption="../report/draw_report.rst",
+                category="Per-draw reports",
+                subcategory=patient,
+            ),
         log:
             f"{OUTDIR}/logs/patients/{patient}.log",
         conda:

@@ -8,4 +8,5 @@ run_step(
     snakemake.params.report_dirs,
     snakemake.output.tsv,
     snakemake.output.html,
+    snakemake.output.cbioportal,
 )

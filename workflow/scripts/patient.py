@@ -12,5 +12,6 @@ run_step(
         snakemake.output.accounting,
         snakemake.output.timeline,
         snakemake.output.reports,
+        snakemake.output.longitudinal,
     ),
 )
