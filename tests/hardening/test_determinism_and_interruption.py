@@ -1,0 +1,149 @@
+"""Same answer twice, and survives being killed: the demo run with --cores 1 and --cores 2 gives
+byte-identical outputs, and a run stopped part-way (SIGTERM, then separately SIGKILL) and run again
+gives the outputs of an uninterrupted run, with no half-written file taken as complete."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.workflow
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def workflow_copy(folder: Path) -> Path:
+    """The workflow and the demo in a folder of their own, so Snakemake's .snakemake/ (locks,
+    incomplete markers) of a killed run stays there and never touches the repository's."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".snakemake")
+    for name in ("workflow", "config", "panels", "test_data"):
+        shutil.copytree(REPO / name, folder / name, ignore=ignore)
+    shutil.copy(REPO / "Snakefile", folder / "Snakefile")
+    return folder
+
+
+def snakemake_command(cores: int, outdir: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "snakemake", "--cores", str(cores),
+            "--config", f"outdir={outdir}", *extra]  # fmt: skip
+
+
+def run(workdir: Path, cores: int, outdir: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        snakemake_command(cores, outdir, *extra),
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def snapshot(outdir: Path) -> dict[str, bytes]:
+    """Every result file by relative path (logs carry timings and are not results)."""
+    return {
+        str(p.relative_to(outdir)): p.read_bytes()
+        for p in sorted(outdir.rglob("*"))
+        if p.is_file() and "logs" not in p.relative_to(outdir).parts
+    }
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """An uninterrupted demo run with --cores 2."""
+    workdir = workflow_copy(tmp_path_factory.mktemp("reference"))
+    done = run(workdir, 2, workdir / "results")
+    assert done.returncode == 0, done.stderr[-3000:]
+    files = snapshot(workdir / "results")
+    assert any(name.endswith(".html") for name in files)
+    return files
+
+
+def assert_same(files: dict[str, bytes], reference: dict[str, bytes]) -> None:
+    assert files.keys() == reference.keys(), sorted(set(files) ^ set(reference))
+    different = [name for name in reference if files[name] != reference[name]]
+    assert not different, different
+
+
+def test_cores_1_and_cores_2_give_byte_identical_outputs(reference, tmp_path):
+    workdir = workflow_copy(tmp_path)
+    done = run(workdir, 1, workdir / "results")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert_same(snapshot(workdir / "results"), reference)
+
+
+def start_and_kill_after_first_outputs(workdir: Path, outdir: Path, sig: int) -> None:
+    """Start the demo, wait until the first patient's outputs are in place, send ``sig``.
+
+    SIGTERM goes to Snakemake alone (it stops its jobs itself); SIGKILL goes to the whole process
+    group, as when a cluster kills the job or the node dies, so nothing can clean up.
+    """
+    process = subprocess.Popen(
+        snakemake_command(1, outdir),
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    try:
+        while not list(outdir.glob("patients/*/timeline.tsv")):
+            assert process.poll() is None, process.stderr.read().decode()[-3000:]
+            assert time.monotonic() < deadline, "no output appeared within 60 s"
+            time.sleep(0.02)
+        if sig == signal.SIGKILL:
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.send_signal(sig)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        process.stderr.close()
+    assert process.returncode != 0, "the run should have been stopped part-way"
+
+
+def hidden_leftovers(outdir: Path) -> list[str]:
+    """Temporaries of atomic_outputs (".<name>.<random>"); Snakemake's own marker is no leftover."""
+    return sorted(str(p) for p in outdir.rglob(".*") if p.name != ".snakemake_timestamp")
+
+
+def test_sigterm_part_way_then_rerun_gives_the_uninterrupted_outputs(reference, tmp_path):
+    workdir = workflow_copy(tmp_path)
+    outdir = workdir / "results"
+    start_and_kill_after_first_outputs(workdir, outdir, signal.SIGTERM)
+    partial = snapshot(outdir)
+    assert partial.keys() < reference.keys(), "some outputs should still be missing"
+    for name, content in partial.items():  # what is there is complete, never half-written
+        assert content == reference[name], name
+    assert hidden_leftovers(outdir) == []  # SIGTERM lets the job remove its temporaries
+    done = run(workdir, 1, outdir)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert_same(snapshot(outdir), reference)
+
+
+def test_sigkill_part_way_then_rerun_gives_the_uninterrupted_outputs(reference, tmp_path):
+    workdir = workflow_copy(tmp_path)
+    outdir = workdir / "results"
+    start_and_kill_after_first_outputs(workdir, outdir, signal.SIGKILL)
+    partial = snapshot(outdir)
+    assert partial.keys() < reference.keys()
+    for name, content in partial.items():  # atomic moves: any file in place is complete
+        assert content == reference[name], name
+    # Killed before it could record the job as finished, Snakemake marks that job's outputs as
+    # incomplete: a plain re-run refuses them and names the remedy, which is what a user does.
+    done = run(workdir, 1, outdir)
+    if done.returncode != 0:
+        assert "--rerun-incomplete" in done.stderr or "--unlock" in done.stderr, done.stderr
+        assert run(workdir, 1, outdir, "--unlock").returncode == 0
+        done = run(workdir, 1, outdir, "--rerun-incomplete")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert_same(snapshot(outdir), reference)
+    # temporaries of the killed job were removed when the re-run rewrote those outputs
+    assert hidden_leftovers(outdir) == []
