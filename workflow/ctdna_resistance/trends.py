@@ -1,0 +1,272 @@
+"""Trend of one alteration across a patient's draws (SPEC 5.5).
+
+Labels, per draw:
+
+* ``pre_existing``: detected at baseline (the first draw): primary, not acquired, resistance.
+* ``new``: detected now, never detected before, and some earlier draw was ``not_detected`` with an
+  adequate LoD (below).
+* ``first_seen``: detected now, never detected before, but no earlier draw could have seen it (not
+  assessed, not evaluable, or too shallow); the reason names each earlier draw and why.
+* ``rising`` / ``falling`` / ``stable``: detected now and before; a two-sample test of the
+  (alt reads, depth) pair against the previous draw with counts decides.
+* ``cleared``: detected before, ``not_detected`` now, with an LoD95 at or below the VAF of the last
+  detection (so the level last seen would have been found with probability >= 0.95).
+* otherwise the draw's status: ``not_detected``, ``not_evaluable``, ``not_assessed``.
+
+Two-sample test: Fisher's exact test (two-sided, conditional on the total alt reads). In plasma the
+alt counts being compared are often a handful of reads, where the normal approximation behind a
+two-proportion z-test is anti-conservative; Fisher's test keeps the false "rising"/"falling" rate at
+or below alpha at any count. It assumes binomial sampling only: extra-binomial variation between
+draws (pre-analytical, library) is not modelled, so at very high depth small changes in VAF test as
+significant.
+
+Adequate LoD. An earlier ``not_detected`` draw could have seen the alteration when its LoD95 is at
+or below the VAF now (it would have found today's level with probability >= 0.95), or at or below
+this draw's own LoD95 (it was at least as sensitive as the draw that finds it now). The second arm
+matters near the limit: at equal depth, a detection with the fewest supported reads has a VAF below
+its own draw's LoD95, yet the earlier draw's absence is exactly as informative as this draw's
+presence. Without it, sensitivity for ``new`` falls far below the binomial test's power
+(tests/validation/power_grid.py). ``cleared`` is kept strict (LoD95 at or below the VAF last seen)
+because it claims absence.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import hypergeom
+
+STATUSES = ("detected", "not_detected", "not_evaluable", "not_assessed")
+LABELS = (
+    "new",
+    "rising",
+    "falling",
+    "stable",
+    "cleared",
+    "pre_existing",
+    "first_seen",
+    "not_detected",
+    "not_evaluable",
+    "not_assessed",
+)
+TEST_NAME = "fisher_exact_two_sided"
+# Relative tolerance when comparing hypergeometric probabilities to the observed one, so that
+# tables as likely as the observed one are not lost to rounding (the convention of R's fisher.test).
+_FISHER_RELATIVE_TOLERANCE = 1e-7
+
+
+@dataclass(frozen=True)
+class Draw:
+    """One alteration at one draw: its status and read counts (counts may be unknown)."""
+
+    sample: str
+    date: datetime.date
+    status: str
+    alt_reads: int | None
+    depth: int | None
+    lod95: float | None
+
+
+@dataclass(frozen=True)
+class TrendCall:
+    """The trend label of one alteration at one draw, with the test that decided it."""
+
+    label: str
+    p_value: float | None
+    test: str | None
+    reason: str
+
+
+def fisher_exact_two_sided(alt1: int, depth1: int, alt2: int, depth2: int) -> float:
+    """Two-sided Fisher exact p-value for alt1/depth1 versus alt2/depth2.
+
+    Sums the hypergeometric probabilities of all tables with the same margins that are no more
+    likely than the observed one. Only the alt-read margin's support is enumerated, which is small
+    for ctDNA counts, so this is much faster than scipy.stats.fisher_exact at plasma depths.
+    """
+    total_alt = alt1 + alt2
+    total = depth1 + depth2
+    if total_alt == 0 or total_alt == total:
+        return 1.0
+    low = max(0, total_alt - depth2)
+    high = min(depth1, total_alt)
+    support = np.arange(low, high + 1)
+    log_pmf = hypergeom.logpmf(support, total, total_alt, depth1)
+    observed = hypergeom.logpmf(alt1, total, total_alt, depth1)
+    as_extreme = log_pmf <= observed + math.log1p(_FISHER_RELATIVE_TOLERANCE)
+    return float(min(1.0, np.exp(log_pmf[as_extreme]).sum()))
+
+
+def classify_trends(
+    draws: list[Draw], *, alpha: float, max_vaf_elsewhere: float | None = None
+) -> list[TrendCall]:
+    """One TrendCall per draw, in the order given (draws must be sorted by date; first = baseline).
+
+    ``max_vaf_elsewhere`` is the highest VAF this alteration reaches anywhere in the patient. A
+    ``not_detected`` draw whose LoD95 is above it, and above the LoD95 of the first draw that
+    detected the alteration, could not have seen it and is labelled ``not_evaluable`` (SPEC 5.2).
+    Pass such draws as ``not_detected`` with their LoD95 rather than as ``not_evaluable``: whether
+    an absence is informative depends on the draw it is compared with (see the module docstring).
+    """
+    _check(draws)
+    first_detected = next((d for d in draws if d.status == "detected"), None)
+    lod_first_detection = first_detected.lod95 if first_detected else None
+    return [
+        _classify_one(draws, index, alpha, max_vaf_elsewhere, lod_first_detection)
+        for index in range(len(draws))
+    ]
+
+
+def is_emerging(call: TrendCall, index: int) -> bool:
+    """Emerging (what the report leads with): new or rising, after baseline."""
+    return index > 0 and call.label in ("new", "rising")
+
+
+def _check(draws: list[Draw]) -> None:
+    for draw in draws:
+        if draw.status not in STATUSES:
+            raise ValueError(f"{draw.sample}: unknown status {draw.status!r}")
+        if draw.status == "detected" and draw.alt_reads is not None and not draw.depth:
+            raise ValueError(f"{draw.sample}: detected with alt reads but no depth")
+    dates = [draw.date for draw in draws]
+    if dates != sorted(dates):
+        raise ValueError("draws must be sorted by date (the first is the baseline)")
+
+
+def _vaf(draw: Draw) -> float | None:
+    if draw.alt_reads is None or not draw.depth:
+        return None
+    return draw.alt_reads / draw.depth
+
+
+def _has_counts(draw: Draw) -> bool:
+    return draw.alt_reads is not None and bool(draw.depth)
+
+
+def _fmt(vaf: float | None) -> str:
+    return "unknown" if vaf is None else f"{100 * vaf:.3g}%"
+
+
+def _classify_one(
+    draws: list[Draw],
+    index: int,
+    alpha: float,
+    max_vaf_elsewhere: float | None,
+    lod_first_detection: float | None,
+) -> TrendCall:
+    draw = draws[index]
+    earlier = draws[:index]
+    detected_before = [d for d in earlier if d.status == "detected"]
+    if draw.status == "detected":
+        if index == 0:
+            return TrendCall("pre_existing", None, None, "detected at baseline")
+        if detected_before:
+            return _change(draw, earlier, alpha)
+        return _new_or_first_seen(draw, earlier)
+    if draw.status == "not_detected":
+        if _blind(draw.lod95, max_vaf_elsewhere, lod_first_detection):
+            return TrendCall(
+                "not_evaluable",
+                None,
+                None,
+                f"LoD95 {_fmt(draw.lod95)} above the highest VAF seen ({_fmt(max_vaf_elsewhere)})",
+            )
+        if detected_before:
+            return _cleared(draw, detected_before[-1])
+        return TrendCall("not_detected", None, None, f"not detected, LoD95 {_fmt(draw.lod95)}")
+    reason = {
+        "not_evaluable": "depth too low or LoD95 above the VAF seen elsewhere",
+        "not_assessed": "nothing tells the depth at this draw",
+    }[draw.status]
+    return TrendCall(draw.status, None, None, reason)
+
+
+def _change(draw: Draw, earlier: list[Draw], alpha: float) -> TrendCall:
+    """Rising / falling / stable against the most recent earlier draw with read counts."""
+    previous = next((d for d in reversed(earlier) if _has_counts(d)), None)
+    if previous is None or not _has_counts(draw):
+        return TrendCall("stable", None, None, "detected before; no read counts to compare")
+    p_value = fisher_exact_two_sided(previous.alt_reads, previous.depth, draw.alt_reads, draw.depth)
+    before, now = _vaf(previous), _vaf(draw)
+    comparison = f"VAF {_fmt(before)} at {previous.sample} -> {_fmt(now)}, p={p_value:.3g}"
+    if p_value < alpha:
+        label = "rising" if now > before else "falling"
+        return TrendCall(label, p_value, TEST_NAME, f"{comparison} < alpha {alpha}")
+    return TrendCall("stable", p_value, TEST_NAME, f"{comparison} >= alpha {alpha}")
+
+
+def _blind(lod: float | None, max_vaf: float | None, lod_first_detection: float | None) -> bool:
+    """LoD95 above the highest VAF seen and less sensitive than the draw that first saw it."""
+    if lod is None or max_vaf is None or lod <= max_vaf:
+        return False
+    return lod_first_detection is None or lod > lod_first_detection
+
+
+def _new_or_first_seen(draw: Draw, earlier: list[Draw]) -> TrendCall:
+    vaf_now = _vaf(draw)
+    adequate, why_not = [], []
+    for prior in earlier:
+        problem = _inadequate_absence(prior, vaf_now, draw.lod95)
+        if problem:
+            why_not.append(f"{prior.sample}: {problem}")
+        else:
+            adequate.append(prior)
+    if not adequate:
+        return TrendCall(
+            "first_seen",
+            None,
+            None,
+            "no earlier draw could have seen it (" + "; ".join(why_not) + ")",
+        )
+    reference = next((d for d in reversed(adequate) if _has_counts(d)), None)
+    absent_at = ", ".join(f"{d.sample} (LoD95 {_fmt(d.lod95)})" for d in adequate)
+    reason = f"detected at VAF {_fmt(vaf_now)}; not detected at {absent_at}"
+    if reference is None or not _has_counts(draw):
+        return TrendCall("new", None, None, reason)
+    p_value = fisher_exact_two_sided(
+        reference.alt_reads, reference.depth, draw.alt_reads, draw.depth
+    )
+    return TrendCall("new", p_value, TEST_NAME, f"{reason}; vs {reference.sample} p={p_value:.3g}")
+
+
+def _inadequate_absence(prior: Draw, vaf_now: float | None, lod_now: float | None) -> str:
+    """Why an earlier draw's absence says nothing about the alteration ('' when it is adequate)."""
+    if prior.status != "not_detected":
+        return prior.status.replace("_", " ")
+    if prior.lod95 is None:
+        # not_detected is only assigned where the depth is known; without an LoD or a VAF to
+        # compare, the upstream status is the only evidence and is taken at its word.
+        return "" if vaf_now is None else "LoD95 unknown"
+    if vaf_now is None:
+        return ""
+    threshold = max(vaf_now, lod_now) if lod_now is not None else vaf_now
+    if prior.lod95 <= threshold:
+        return ""
+    return (
+        f"too shallow: LoD95 {_fmt(prior.lod95)} above the VAF now ({_fmt(vaf_now)}) and this "
+        f"draw's LoD95 ({_fmt(lod_now)})"
+    )
+
+
+def _cleared(draw: Draw, last_detected: Draw) -> TrendCall:
+    last_vaf = _vaf(last_detected)
+    p_value = None
+    test = None
+    if _has_counts(draw) and _has_counts(last_detected):
+        p_value = fisher_exact_two_sided(
+            last_detected.alt_reads, last_detected.depth, draw.alt_reads, draw.depth
+        )
+        test = TEST_NAME
+    versus = f"last detected at {last_detected.sample} (VAF {_fmt(last_vaf)})"
+    if draw.lod95 is not None and last_vaf is not None and draw.lod95 <= last_vaf:
+        return TrendCall("cleared", p_value, test, f"LoD95 {_fmt(draw.lod95)}; {versus}")
+    return TrendCall(
+        "not_detected",
+        p_value,
+        test,
+        f"not detected but LoD95 {_fmt(draw.lod95)} is above the VAF when {versus}: "
+        "cannot call it cleared",
+    )
