@@ -27,7 +27,7 @@ DEFAULT_DETECTION = {
     "alpha": 0.01,
     "germline_vaf_band": 0.1,
     "require_pass": True,
-    "vcf_read": "panel_regions",
+    "vcf_read": "whole_file",
 }
 
 ALTERATION_COLUMNS = [

@@ -9,7 +9,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ctdna_resistance.calls import call_sample, write_sample_calls
+from ctdna_resistance.calls import call_sample, detection_settings, write_sample_calls
+from ctdna_resistance.clone_tracking import track_clones, write_clones
 from ctdna_resistance.cohort import SUMMARY_COLUMNS, summarise_patient
 from ctdna_resistance.errors import InputError
 from ctdna_resistance.export.cbioportal import write_cbioportal_study
@@ -58,17 +59,18 @@ class PatientOutputs:
     timeline: Path
     reports: Path
     longitudinal: Path
+    clones: Path
 
     @classmethod
     def from_lists(
-        cls, alterations, filtered, accounting, timeline, reports, longitudinal
+        cls, alterations, filtered, accounting, timeline, reports, longitudinal, clones
     ) -> PatientOutputs:
         """From Snakemake's output lists; each sample's folder is named after the sample."""
         samples = {}
         for paths in zip(alterations, filtered, accounting, strict=True):
             paths = tuple(Path(p) for p in paths)
             samples[paths[0].parent.name] = paths
-        return cls(samples, Path(timeline), Path(reports), Path(longitudinal))
+        return cls(samples, Path(timeline), Path(reports), Path(longitudinal), Path(clones))
 
     @classmethod
     def under(cls, outdir, patient: str, sample_ids: list[str]) -> PatientOutputs:
@@ -78,7 +80,11 @@ class PatientOutputs:
         samples = {s: tuple(out / "samples" / s / n for n in names) for s in sample_ids}
         folder = out / "patients" / patient
         return cls(
-            samples, folder / "timeline.tsv", folder / "reports", folder / "longitudinal.html"
+            samples,
+            folder / "timeline.tsv",
+            folder / "reports",
+            folder / "longitudinal.html",
+            folder / "clones.tsv",
         )
 
 
@@ -102,6 +108,7 @@ def run_patient(config: dict, patient: str, outputs: PatientOutputs) -> None:
     final = [
         *sample_paths,
         outputs.timeline,
+        outputs.clones,
         outputs.longitudinal,
         str(outputs.reports).rstrip("/") + "/",
     ]
@@ -119,18 +126,20 @@ def run_patient(config: dict, patient: str, outputs: PatientOutputs) -> None:
         )
         series = track_patient(draws, config)
         agents = config.get("anti_egfr_agents") or DEFAULT_ANTI_EGFR
-        reports = build_draw_reports(
-            patient, draws, series, panel, cohort.treatments_of(patient), agents
-        )
+        treatments = cohort.treatments_of(patient)
+        clones = track_clones(series, draws, treatments, detection_settings(config), agents)
+        reports = build_draw_reports(patient, draws, series, panel, treatments, agents, clones)
         for report in reports:
             problems = schema_errors(report, "report")
             if problems:
                 raise RuntimeError(
                     f"report for {report['sample']} breaks its schema: {problems[0]}"
                 )
-        write_timeline(tmp[-3], patient, series, draws[0].sample.collection_date)
-        treatments = treatment_dicts(cohort.treatments_of(patient), agents)
-        tmp[-2].write_text(render_longitudinal(patient, reports, treatments))
+        write_timeline(tmp[-4], patient, series, draws[0].sample.collection_date)
+        write_clones(tmp[-3], patient, clones, draws)
+        tmp[-2].write_text(
+            render_longitudinal(patient, reports, treatment_dicts(treatments, agents))
+        )
         for report in reports:
             _dump_json(report, tmp[-1] / f"{report['sample']}.json")
             (tmp[-1] / f"{report['sample']}.html").write_text(render_draw_report(report))

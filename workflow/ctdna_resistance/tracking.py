@@ -13,6 +13,8 @@ from ctdna_resistance.calls import detection_settings
 from ctdna_resistance.samplesheet import Sample
 from ctdna_resistance.stats import detection_p_value, is_supported, lod95
 from ctdna_resistance.tables import read_tsv, write_tsv
+from ctdna_resistance.trends import Draw as TrendDraw
+from ctdna_resistance.trends import classify_trends
 
 TIMELINE_COLUMNS = [
     "patient",
@@ -31,6 +33,10 @@ TIMELINE_COLUMNS = [
     "copy_number",
     "trend",
     "p_value",
+    "test",
+    "trend_reason",
+    "detection_p_value",
+    "clone",
     "first_seen",
     "note",
 ]
@@ -68,6 +74,10 @@ class Observation:
     p_value: float | None = None
     copy_number: float | None = None
     trend: str = ""
+    trend_p_value: float | None = None
+    trend_test: str | None = None
+    trend_reason: str = ""
+    clone: str | None = None
     note: str = ""
     row: dict = field(default_factory=dict)
 
@@ -144,13 +154,13 @@ def track_patient(
     }
     series: dict[str, list[Observation]] = {}
     for key in sorted(detected_rows, key=lambda k: (detected_rows[k]["gene"], k)):
-        observations = [_observe(key, draw, det, max_vaf[key]) for draw in draws]
-        _assign_trends(observations)
+        observations = [_observe(key, draw, det) for draw in draws]
+        _assign_trends(observations, det["alpha"], max_vaf[key])
         series[key] = observations
     return series
 
 
-def _observe(key: str, draw: DrawData, det: dict, max_vaf: float) -> Observation:
+def _observe(key: str, draw: DrawData, det: dict) -> Observation:
     for row in draw.alterations:
         if row["key"] == key:
             return Observation(
@@ -166,7 +176,7 @@ def _observe(key: str, draw: DrawData, det: dict, max_vaf: float) -> Observation
                 row=row,
             )
     if key in draw.evidence:
-        return _observe_evidence(key, draw, det, max_vaf)
+        return _observe_evidence(key, draw, det)
     for row in draw.filtered:
         if row["key"] != key:
             continue
@@ -190,15 +200,15 @@ def _observe(key: str, draw: DrawData, det: dict, max_vaf: float) -> Observation
             )
             if depth < det["min_depth"]:
                 obs.note = f"depth {depth} < min_depth {det['min_depth']}"
-            elif obs.lod95 is not None and obs.lod95 > max_vaf:
-                obs.note = f"LoD95 {obs.lod95:.4f} above the highest VAF seen ({max_vaf:.4f})"
             else:
+                # whether this absence is informative is decided against the draws it is
+                # compared with (trends.classify_trends, max_vaf_elsewhere)
                 obs.status = "not_detected"
         return obs
     return _observe_without_record(key, draw)
 
 
-def _observe_evidence(key: str, draw: DrawData, det: dict, max_vaf: float) -> Observation:
+def _observe_evidence(key: str, draw: DrawData, det: dict) -> Observation:
     """Status from the reads counted at the site (tumour-informed), when the caller did not call."""
     ev = draw.evidence[key]
     obs = Observation(key, draw.sample, "not_assessed", depth=ev.depth, alt_reads=ev.alt_reads)
@@ -226,9 +236,6 @@ def _observe_evidence(key: str, draw: DrawData, det: dict, max_vaf: float) -> Ob
     ):
         obs.status = "detected"
         obs.note = "tumour-informed: counted in the BAM at a site the caller did not report"
-    elif obs.lod95 is not None and obs.lod95 > max_vaf:
-        obs.status = "not_evaluable"
-        obs.note = f"LoD95 {obs.lod95:.4f} above the highest VAF seen ({max_vaf:.4f})"
     else:
         obs.status = "not_detected"
         obs.note = f"re-genotyped from the {ev.source}"
@@ -259,24 +266,28 @@ def _observe_without_record(key: str, draw: DrawData) -> Observation:
     return Observation(key, draw.sample, "not_assessed", note="no caller record at this site")
 
 
-def _assign_trends(observations: list[Observation]) -> None:
-    """Trend labels of this slice: detected / not detected against earlier draws (SPEC 5.5)."""
-    for index, obs in enumerate(observations):
-        earlier = observations[:index]
-        seen_before = any(o.status == "detected" for o in earlier)
-        if obs.status == "detected":
-            if index == 0:
-                obs.trend = "pre_existing"
-            elif seen_before:
-                obs.trend = "persistent"
-            elif any(o.status == "not_detected" for o in earlier):
-                obs.trend = "new"
-            else:
-                obs.trend = "first_seen"
-        elif obs.status == "not_detected":
-            obs.trend = "cleared" if seen_before else "not_detected"
-        else:
-            obs.trend = obs.status
+def _assign_trends(observations: list[Observation], alpha: float, max_vaf: float) -> None:
+    """SPEC 5.5 trend labels with their test and p-value (trends.classify_trends)."""
+    draws = [
+        TrendDraw(
+            sample=o.sample.sample,
+            date=o.sample.collection_date,
+            status=o.status,
+            alt_reads=o.alt_reads,
+            depth=o.depth,
+            lod95=o.lod95,
+        )
+        for o in observations
+    ]
+    calls = classify_trends(draws, alpha=alpha, max_vaf_elsewhere=max_vaf or None)
+    for obs, call in zip(observations, calls, strict=True):
+        obs.trend = call.label
+        obs.trend_p_value = call.p_value
+        obs.trend_test = call.test
+        obs.trend_reason = call.reason
+        if call.label == "not_evaluable" and obs.status == "not_detected":
+            obs.status = "not_evaluable"
+            obs.note = call.reason
 
 
 def first_seen(observations: list[Observation]) -> str | None:
@@ -307,7 +318,11 @@ def write_timeline(path, patient: str, series: dict[str, list[Observation]], bas
                     "depth": obs.depth,
                     "lod95": obs.lod95,
                     "trend": obs.trend,
-                    "p_value": obs.p_value,
+                    "p_value": obs.trend_p_value,
+                    "test": obs.trend_test,
+                    "trend_reason": obs.trend_reason,
+                    "detection_p_value": obs.p_value,
+                    "clone": obs.clone,
                     "first_seen": first_seen(observations) or "",
                     "copy_number": obs.copy_number,
                     "note": obs.note,

@@ -15,8 +15,10 @@ rule cohort_summary:
         "../envs/ctdna_resistance.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        # measured on the demo: ~120 MB and ~1.5 s per patient job (mostly interpreter start-up),
+        # flat in the number of draws; a retry asks for more
+        mem_mb=lambda wildcards, attempt: 500 * attempt,
+        runtime=lambda wildcards, attempt: 10 * attempt,
     params:
         rows=lambda wildcards: "\n".join(patient_rows(p) for p in COHORT.patients),
         report_dirs=lambda wildcards: {

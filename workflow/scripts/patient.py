@@ -13,5 +13,6 @@ run_step(
         snakemake.output.timeline,
         snakemake.output.reports,
         snakemake.output.longitudinal,
+        snakemake.output.clones,
     ),
 )

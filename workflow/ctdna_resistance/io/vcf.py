@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import warnings
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -652,8 +653,12 @@ class VcfReader:
         done: list[tuple[str, int, int]] = []
         for contig, start, end in self._merged_regions():
             try:
-                iterator = iter(self._vcf(f"{contig}:{start}-{end}"))
-                for variant in iterator:
+                with warnings.catch_warnings():
+                    # cyvcf2 warns "no intervals found" for a panel gene without records: expected
+                    warnings.filterwarnings("ignore", message="no intervals found")
+                    iterator = iter(self._vcf(f"{contig}:{start}-{end}"))
+                    variants = list(iterator)
+                for variant in variants:
                     if _is_blank_line(variant):
                         self.blank_lines += 1
                         continue

@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from ctdna_resistance import __version__
+from ctdna_resistance.clone_tracking import PatientClones
 from ctdna_resistance.panel import Panel
 from ctdna_resistance.samplesheet import DEFAULT_ANTI_EGFR, Treatment
 from ctdna_resistance.tracking import DrawData, Observation, first_seen
 
 SCHEMA_VERSION = "1.0"
+# SPEC 5.5: "emerging" = new or rising after baseline (trends.is_emerging).
+EMERGING = ("new", "rising")
 # Genes whose undetectability is the ctDNA criterion for anti-EGFR rechallenge (SPEC 5.7).
 RECHALLENGE_GENES = ("KRAS", "NRAS", "BRAF", "EGFR")
 
@@ -74,9 +77,11 @@ def _alteration_entry(obs: Observation, label_row: dict, series, panel: Panel) -
         "status": obs.status,
         "lod95": obs.lod95,
         "trend": obs.trend,
-        "p_value": obs.p_value,
-        "test": "binomial vs background error" if obs.p_value is not None else None,
-        "clone": None,
+        "p_value": obs.trend_p_value,
+        "test": obs.trend_test,
+        "trend_reason": obs.trend_reason,
+        "detection_p_value": obs.p_value,
+        "clone": obs.clone,
         "mechanism": label_row["mechanism"],
         "first_seen": first_seen(series),
         "evidence": sorted(gene.evidence) if gene else [],
@@ -91,6 +96,7 @@ def build_draw_reports(
     panel: Panel,
     treatments: list[Treatment],
     agents=DEFAULT_ANTI_EGFR,
+    clones: PatientClones | None = None,
 ) -> list[dict]:
     """One report dict per draw, in date order; each validates against report.schema.yaml."""
     draws = sorted(draws, key=lambda d: d.sample.collection_date)
@@ -107,7 +113,7 @@ def build_draw_reports(
         absent = [k for k, o in here.items() if o.status != "detected"]
         alterations = [_alteration_entry(here[k], labels[k], series[k], panel) for k in detected]
         missing = [_alteration_entry(here[k], labels[k], series[k], panel) for k in absent]
-        emerging = [a for a in alterations if a["trend"] == "new" and index > 0]
+        emerging = [a for a in alterations if a["trend"] in EMERGING and index > 0]
         previous = draws[index - 1].sample if index else None
 
         def changes(reference: int, now=index, here=here):
@@ -159,15 +165,16 @@ def build_draw_reports(
                     else "detected"
                     if alterations
                     else "none_detected",
-                    "headline": _headline(alterations, emerging, previous, panel),
+                    "headline": _headline(alterations, emerging, previous, panel, clones, index),
                     "mechanisms": mechanisms,
-                    "polyclonal": None,
+                    "polyclonal": clones.polyclonal_at(index) if clones else None,
                     "ras_braf_egfr_ecd_undetectable": not any(
                         a["gene"] in RECHALLENGE_GENES for a in alterations
                     ),
                 },
                 "evidence": evidence,
                 "strategies": strategies,
+                "clones": _clone_entries(clones, index),
                 "searched": {"genes": panel.small_variant_genes, "hotspots": len(panel.hotspots)},
                 "history": [
                     {
@@ -216,7 +223,48 @@ def _dedupe(entries) -> list[dict]:
     return [seen[k] for k in sorted(seen)]
 
 
-def _headline(alterations, emerging, previous, panel: Panel) -> str:
+def _clone_entries(clones: PatientClones | None, index: int) -> list[dict]:
+    """This draw's clones: prevalence with its interval, members, and decay after withdrawal."""
+    if clones is None or clones.result is None:
+        return []
+    entries = []
+    for clone in sorted(clones.members):
+        estimate, low, high = clones.result.prevalence[clone][index]
+        fit = clones.decay.get(clone)
+        entries.append(
+            {
+                "clone": clone,
+                "members": sorted(clones.members[clone]),
+                "resistant": clone in clones.result.resistant_clones,
+                "detected": clone in clones.present[index],
+                "prevalence": _finite(estimate),
+                "prevalence_low": _finite(low),
+                "prevalence_high": _finite(high),
+                "half_life_days": fit.half_life_days if fit else None,
+                "half_life_low": fit.low if fit else None,
+                "half_life_high": fit.high if fit else None,
+                "projected_below_lod": (
+                    fit.projected_below_lod.isoformat() if fit and fit.projected_below_lod else None
+                ),
+                "decay_note": (fit.reason or fit.method) if fit else None,
+            }
+        )
+    return entries
+
+
+def _finite(value: float) -> float | None:
+    """JSON has no NaN: an unknown prevalence (tumour fraction unknown) is null."""
+    return None if value != value else float(value)
+
+
+def _headline(alterations, emerging, previous, panel: Panel, clones=None, index=0) -> str:
+    text = _headline_text(alterations, emerging, previous, panel)
+    if clones is not None and clones.polyclonal_at(index):
+        text += f"; polyclonal: {len(clones.present[index])} clones"
+    return text
+
+
+def _headline_text(alterations, emerging, previous, panel: Panel) -> str:
     if emerging:
         names = ", ".join(f"{a['gene']} {a['alteration']}" for a in emerging)
         since = f" (new since {previous.sample})" if previous else ""

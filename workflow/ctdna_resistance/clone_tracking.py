@@ -1,0 +1,172 @@
+"""A patient's clones (SPEC 5.6) and their decay after anti-EGFR withdrawal (SPEC 5.7).
+
+Clusters the patient's small-variant resistance alterations by their read counts across draws
+(clones.cluster_clones), pools each clone's reads per draw for its cellular prevalence, and fits
+exponential decay per resistant clone over the draws after anti-EGFR therapy ended
+(decay.fit_decay). Copy-number and fusion alterations carry no read counts comparable with SNVs
+and stay unassigned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ctdna_resistance.clones import CloneResult, Trajectory, cluster_clones
+from ctdna_resistance.decay import DecayFit, fit_decay
+from ctdna_resistance.samplesheet import DEFAULT_ANTI_EGFR, Treatment
+from ctdna_resistance.stats import lod95
+from ctdna_resistance.tables import write_tsv
+from ctdna_resistance.tracking import SMALL_VARIANT_TYPES, DrawData, Observation
+
+CLONE_COLUMNS = [
+    "patient", "clone", "resistant", "members", "sample", "collection_date", "prevalence",
+    "prevalence_low", "prevalence_high", "alt_reads", "depth", "half_life_days",
+    "half_life_low", "half_life_high", "projected_below_lod", "decay_note",
+]  # fmt: skip
+
+
+@dataclass
+class PatientClones:
+    result: CloneResult | None
+    members: dict[str, list[str]] = field(default_factory=dict)  # clone -> alteration labels
+    decay: dict[str, DecayFit] = field(default_factory=dict)
+    anti_egfr_end: dt.date | None = None
+    present: list[list[str]] = field(default_factory=list)  # per draw: clones detected there
+    pooled: dict[str, tuple[list[int], list[int]]] = field(default_factory=dict)  # alt, depth
+
+    def polyclonal_at(self, index: int) -> bool | None:
+        """Two or more resistant clones detected at this draw (None without clone analysis)."""
+        if self.result is None:
+            return None
+        return len(self.present[index]) >= 2
+
+
+def anti_egfr_end_date(treatments: list[Treatment], agents=DEFAULT_ANTI_EGFR) -> dt.date | None:
+    """The end of the last anti-EGFR course, when none is ongoing or restarted after it."""
+    courses = [t for t in treatments if t.is_anti_egfr(agents)]
+    if not courses or any(t.end_date is None for t in courses):
+        return None
+    return max(t.end_date for t in courses)
+
+
+def track_clones(
+    series: dict[str, list[Observation]],
+    draws: list[DrawData],
+    treatments: list[Treatment],
+    detection: dict,
+    agents=DEFAULT_ANTI_EGFR,
+) -> PatientClones:
+    """Cluster the patient's small variants into clones; set ``obs.clone``; fit decay."""
+    keys = [
+        key
+        for key, obs in series.items()
+        if any(o.status == "detected" and o.row.get("type") in SMALL_VARIANT_TYPES for o in obs)
+    ]
+    end = anti_egfr_end_date(treatments, agents)
+    if not keys:
+        return PatientClones(None, anti_egfr_end=end, present=[[] for _ in draws])
+    trajectories = [
+        Trajectory(
+            key=key,
+            alt_reads=[(o.alt_reads or 0) if o.depth else 0 for o in series[key]],
+            depths=[o.depth or 0 for o in series[key]],
+            resistant=True,  # every tracked alteration is a panel resistance alteration
+        )
+        for key in keys
+    ]
+    fractions = [d.accounting.get("tumor_fraction", {}).get("value") for d in draws]
+    result = cluster_clones(
+        trajectories,
+        fractions,
+        background_error=detection["background_error"],
+        alpha=detection["alpha"],
+    )
+    clones = PatientClones(result, anti_egfr_end=end)
+    for key, clone in result.assignments.items():
+        for obs in series[key]:
+            obs.clone = clone
+        row = next(o.row for o in series[key] if o.row)
+        clones.members.setdefault(clone, []).append(f"{row['gene']} {row['alteration']}")
+    for index in range(len(draws)):
+        clones.present.append(
+            sorted(
+                {
+                    clone
+                    for key, clone in result.assignments.items()
+                    if series[key][index].status == "detected"
+                }
+            )
+        )
+    for clone in sorted(clones.members):
+        clones.pooled[clone] = _pooled(series, result, clone)
+    if end is not None:
+        for clone in sorted(clones.members):
+            alt, depth = clones.pooled[clone]
+            positive = [d for d in depth if d]
+            lod = (
+                lod95(
+                    min(positive),
+                    background_error=detection["background_error"],
+                    alpha=detection["alpha"],
+                    min_alt_reads=detection["min_alt_reads"],
+                )
+                if positive
+                else None
+            )
+            dates = [d.sample.collection_date for d in draws]
+            clones.decay[clone] = fit_decay(dates, alt, depth, end_date=end, lod95=lod)
+    return clones
+
+
+def _pooled(series, result: CloneResult, clone: str) -> tuple[list[int], list[int]]:
+    """A clone's alt reads and depth per draw, summed over its members."""
+    members = [k for k, c in result.assignments.items() if c == clone]
+    n = len(next(iter(series.values())))
+    alt = [sum((series[k][i].alt_reads or 0) if series[k][i].depth else 0 for k in members)
+           for i in range(n)]  # fmt: skip
+    depth = [sum(series[k][i].depth or 0 for k in members) for i in range(n)]
+    return alt, depth
+
+
+def write_clones(path, patient: str, clones: PatientClones, draws: list[DrawData]) -> None:
+    """clones.tsv: per clone and draw, the cellular prevalence with its interval, and decay."""
+    rows = []
+    if clones.result is not None:
+        for clone in sorted(clones.members):
+            alt, depth = clones.pooled[clone]
+            fit = clones.decay.get(clone)
+            for index, draw in enumerate(draws):
+                estimate, low, high = clones.result.prevalence[clone][index]
+                rows.append(
+                    {
+                        "patient": patient,
+                        "clone": clone,
+                        "resistant": clone in clones.result.resistant_clones,
+                        "members": ";".join(sorted(clones.members[clone])),
+                        "sample": draw.sample.sample,
+                        "collection_date": draw.sample.collection_date.isoformat(),
+                        "prevalence": estimate,
+                        "prevalence_low": low,
+                        "prevalence_high": high,
+                        "alt_reads": alt[index],
+                        "depth": depth[index],
+                        **_decay_fields(fit, clones.anti_egfr_end),
+                    }
+                )
+    write_tsv(path, CLONE_COLUMNS, rows)
+
+
+def _decay_fields(fit: DecayFit | None, end: dt.date | None) -> dict:
+    if fit is None:
+        note = "anti-EGFR not stopped" if end is None else ""
+        return {"decay_note": note}
+    return {
+        "half_life_days": fit.half_life_days,
+        "half_life_low": fit.low,
+        "half_life_high": fit.high,
+        "projected_below_lod": fit.projected_below_lod.isoformat()
+        if fit.projected_below_lod
+        else "",
+        "decay_note": fit.reason or fit.method,
+    }
