@@ -104,14 +104,16 @@ class Prepared:
         )
 
 
-def _config_text(samples: Path, treatments: Path | None, panel: Path, outdir: Path) -> str:
+def _config_text(
+    samples: Path, treatments: Path | None, panel: Path, outdir: Path, vcf_read: str
+) -> str:
     return (
         f"samples: {samples}\n"
         f"treatments: {treatments or ''}\n"
         f"panel: {panel}\n"
         "genome_build: GRCh38\n"
         f"outdir: {outdir}\n"
-        "detection:\n  min_depth: 100\n  min_alt_reads: 3\n"
+        f"detection:\n  min_depth: 100\n  min_alt_reads: 3\n  vcf_read: {vcf_read}\n"
     )
 
 
@@ -154,7 +156,9 @@ def prepare(case: Case, tmp: Path) -> Prepared:
             raw = raw.replace(key.encode(), str(value).encode())
         config.write_bytes(raw)
     else:
-        config.write_text(_config_text(samples, treatments, panel, outdir))
+        # an index is only consulted when reading the panel regions through it
+        vcf_read = "panel_regions" if case.setup == "stale_index" else "whole_file"
+        config.write_text(_config_text(samples, treatments, panel, outdir, vcf_read))
     return Prepared(tmp, config, samples, outdir, target)
 
 

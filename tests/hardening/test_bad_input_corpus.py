@@ -120,13 +120,9 @@ def test_case_through_snakemake(case, tmp_path):
         return
     assert done.returncode != 0
     assert output_files(prepared.outdir) == []
-    if case.into == "config":
-        # Snakemake validates the config with its own validator (common.smk) before ours runs:
-        # the value is named, but not in the product's one-line form (see the xfail test below).
-        assert all(part in done.stderr for part in case.expect[-1].split("'")[1:2]), done.stderr
-        return
-    if case.into in ("samples", "treatments"):
-        # parse time (common.smk reads the sheets): the WorkflowError holds the product's message
+    if case.into in ("samples", "treatments", "config", "panel"):
+        # parse time (common.smk reads config, sheets and panel): the WorkflowError holds the
+        # product's message
         message = assert_refused(ERROR_PREFIX + _workflow_error(done.stderr), case, prepared)
         assert message
         return
@@ -144,11 +140,6 @@ def _workflow_error(stderr: str) -> str:
 
 
 @pytest.mark.workflow
-@pytest.mark.xfail(
-    strict=True,
-    reason="common.smk validates the config with snakemake.utils.validate, whose message is a "
-    "schema dump; calling ctdna_resistance.config.validate_config there fixes it",
-)
 def test_snakemake_config_error_is_the_products_one_line(tmp_path):
     case = next(c for c in CASES if c.id == "config_unknown_key")
     prepared = prepare(case, tmp_path)

@@ -4,23 +4,31 @@ import pandas as pd
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from ctdna_resistance.config import with_defaults
+from ctdna_resistance.config import validate_config
 from ctdna_resistance.errors import InputError
+from ctdna_resistance.panel import load_panel
 from ctdna_resistance.samplesheet import patient_rule_names, read_cohort
 
 ID_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 
 
-validate(config, schema="../schemas/config.schema.yaml")
-config.update(with_defaults(config))
-if not config.get("treatments"):
-    config["treatments"] = None
-
+# The product's own checks first, so a bad config, sheet or panel stops before any job with one
+# line naming the file, what is wrong and what to do (the panel is otherwise read only in jobs).
 try:
+    config.update(
+        validate_config(
+            config, ", ".join(str(f) for f in workflow.configfiles) or "--config"
+        )
+    )
+    if not config.get("treatments"):
+        config["treatments"] = None
     COHORT = read_cohort(config["samples"], config["treatments"])
+    load_panel(config["panel"], config["genome_build"])
 except InputError as error:
     raise WorkflowError(error.message) from None
 
+# Snakemake's validator on the same schemas, as the workflow catalog does.
+validate(config, schema="../schemas/config.schema.yaml")
 validate(
     pd.read_csv(
         config["samples"], sep="\t", dtype=str, keep_default_na=False, comment="#"
