@@ -89,7 +89,7 @@ def test_html_reports_escape_every_input_derived_string(tmp_path, capsys):
                  ["cohort"]):  # fmt: skip
         assert main([*args, "--config", str(config)]) == 0, capsys.readouterr().err
     pages = sorted((tmp_path / "out").rglob("*.html"))
-    assert len(pages) == 4  # three draws and the cohort summary
+    assert len(pages) == 6  # three draws, two longitudinal pages, the cohort summary
     escaped_seen = 0
     for page in pages:
         html = page.read_text()
