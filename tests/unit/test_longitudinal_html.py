@@ -222,3 +222,22 @@ def test_page_says_nothing_about_another_patient(series: dict) -> None:
         for history in series["reports"][other][-1]["history"]:
             # keys hold ">" and so appear escaped in a page
             assert str(escape(history["key"])) not in page
+
+
+def test_clone_plot_draws_the_models_prevalence_with_its_interval(series: dict) -> None:
+    reports = copy.deepcopy(series["reports"]["P001"])
+    for index, report in enumerate(reports):
+        for entry in report["alterations"] + report["not_detected"]:
+            entry["clone"] = "C1"
+        estimate = 0.1 * (index + 1)
+        report["clones"] = [
+            {"clone": "C1", "members": ["KRAS p.G12D"], "resistant": True, "detected": True,
+             "prevalence": estimate, "prevalence_low": estimate - 0.05,
+             "prevalence_high": estimate + 0.05}
+        ]  # fmt: skip
+    page = render_longitudinal("P001", reports, _treatments(series, "P001"))
+    plot = _svgs(page)["clone-plot"]
+    (clone,) = _by_class(plot, "g", "clone")
+    assert len(_by_class(clone, "line", "clone-interval")) == len(reports)
+    titles = " ".join(t.text or "" for t in clone.iter("title"))
+    assert "cellular prevalence 10" in titles  # the first draw's estimate, not a mean VAF

@@ -355,7 +355,7 @@ def _longitudinal_view(
             for a in alterations
         ],
         "trajectory_plot": _trajectory_svg(draws, alterations, grid, treatments) if draws else None,
-        "clone_plot": _clone_svg(draws, alterations, grid),
+        "clone_plot": _clone_svg(draws, alterations, grid, _clone_prevalence(reports, draws)),
         "clones_unavailable": CLONES_UNAVAILABLE,
         "heatmap": _heatmap_svg(draws, alterations, grid) if draws and alterations else None,
         "software": provenance.get("software", "ctdna-resistance"),
@@ -993,16 +993,40 @@ def _percent_tick(fraction: float) -> str:
 # ----------------------------------------------------------------------------- clones
 
 
+def _clone_prevalence(
+    reports: Sequence[Mapping], draws: Sequence[_Draw]
+) -> dict[str, list[tuple[_Draw, float, float, float]]] | None:
+    """Each clone's cellular prevalence and 95% interval per draw, from the reports' `clones`
+    (the clone model's own estimates); None when any draw lacks them (tumour fraction unknown)."""
+    by_sample = {r.get("sample"): r for r in reports}
+    series: dict[str, list[tuple[_Draw, float, float, float]]] = {}
+    for draw in draws:
+        for entry in by_sample.get(draw.sample, {}).get("clones") or []:
+            values = (
+                entry.get("prevalence"),
+                entry.get("prevalence_low"),
+                entry.get("prevalence_high"),
+            )
+            if any(v is None for v in values):
+                return None
+            series.setdefault(str(entry["clone"]), []).append((draw, *map(float, values)))
+    if not series or any(len(points) != len(draws) for points in series.values()):
+        return None
+    return series
+
+
 def _clone_svg(
     draws: Sequence[_Draw],
     alterations: Sequence[_Alteration],
     grid: Mapping[tuple[str, str], _Cell],
+    prevalence: Mapping[str, list[tuple[_Draw, float, float, float]]] | None = None,
 ) -> Markup | None:
     """Cellular prevalence of each clone over time, or None when no alteration has a clone.
 
-    A clone's value at a draw is the mean VAF of its alterations there (0 when none is detected),
-    turned into cellular prevalence as 2 x VAF / tumour fraction (heterozygous, diploid) when every
-    draw has a tumour fraction; otherwise the mean VAF itself is drawn and the axis says so.
+    With ``prevalence`` (the clone model's estimates with 95% intervals, from the reports) those
+    are drawn, with the interval as a vertical bar. Otherwise a clone's value at a draw is the
+    mean VAF of its alterations there (0 when none is detected), turned into cellular prevalence
+    as 2 x VAF / tumour fraction when every draw has a tumour fraction, else the mean VAF itself.
     Every clone here carries a panel alteration, so every clone is marked resistant.
     """
     members: dict[str, list[_Alteration]] = {}
@@ -1019,9 +1043,14 @@ def _clone_svg(
             members.setdefault(str(clone), []).append(alteration)
     if not members or not draws:
         return None
-    use_prevalence = all(d.tumor_fraction for d in draws)
+    use_prevalence = prevalence is not None or all(d.tumor_fraction for d in draws)
     series: list[tuple[str, list[tuple[_Draw, float]]]] = []
+    intervals: dict[str, list[tuple[_Draw, float, float]]] = {}
     for clone in sorted(members):
+        if prevalence is not None and clone in prevalence:
+            series.append((clone, [(d, est) for d, est, _, _ in prevalence[clone]]))
+            intervals[clone] = [(d, low, high) for d, _, low, high in prevalence[clone]]
+            continue
         points = []
         for draw in draws:
             vafs = [
@@ -1106,7 +1135,22 @@ def _clone_svg(
             stroke=colour,
             stroke_width="2.5",
         )
-        parts.append(_element("g", _title(label), line, *markers, class_="clone", data_clone=clone))
+        bars = [
+            _element(
+                "line",
+                class_="clone-interval",
+                x1=_num(axis.x(d.date)),
+                x2=_num(axis.x(d.date)),
+                y1=_num(y_of(low)),
+                y2=_num(y_of(high)),
+                stroke=colour,
+                stroke_width="1.5",
+            )
+            for d, low, high in intervals.get(clone, [])
+        ]
+        parts.append(
+            _element("g", _title(label), line, *bars, *markers, class_="clone", data_clone=clone)
+        )
         symbol = _element(
             "line",
             x1=_num(_LEGEND_LEFT),
