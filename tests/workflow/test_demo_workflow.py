@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 import yaml
 
+from ctdna_resistance.copy_number import copy_number_settings
 from ctdna_resistance.panel import load_panel
 from ctdna_resistance.stats import is_supported
 
@@ -58,6 +59,8 @@ def samples():
 
 def detectable(row, det) -> bool:
     """A truth allele our rule must report: written PASS by the caller and passing SPEC 5.2."""
+    if row.get("kind", "snv") != "snv":
+        return False  # amplifications and fusions: `expected_call`
     if row["in_vcf"] != "1" or row["filter"] != "PASS":
         return False
     depth, alt = int(row["depth"]), int(row["alt_reads"])
@@ -68,6 +71,43 @@ def detectable(row, det) -> bool:
         alpha=det["alpha"],
         min_alt_reads=det["min_alt_reads"],
     )
+
+
+def used_tumour_fraction(demo, sample: str) -> float | None:
+    """The tumour fraction the workflow used for a draw (sheet, or its VAF-based estimate)."""
+    folder = demo["out"] / "samples" / sample
+    return json.loads((folder / "accounting.json").read_text())["tumor_fraction"]["value"]
+
+
+def expected_call(row, demo) -> str:
+    """'yes', 'no' or 'maybe': must the workflow report this truth amplification or fusion?
+
+    A fusion must be reported when the SV caller wrote it PASS. An amplification is judged from
+    the truth (tumour CN C at tumour fraction p: plasma CN P = p C + 2 (1 - p)) under the tumour
+    fraction the workflow used for that draw, with the thresholds of the config: the TF rule
+    when that TF is >= min_tumor_fraction, else the plasma rule. The segment noise written by the
+    simulator (2 SD of 0.1 / sqrt(bins) in log2) moves P by a few percent; a draw whose verdict
+    flips within that band is 'maybe'.
+    """
+    if row["kind"] == "fusion":
+        return "yes" if row["in_vcf"] == "1" and row["filter"] == "PASS" else "no"
+    settings = copy_number_settings(
+        {k: v for k, v in (demo["config"].get("copy_number") or {}).items() if k != "seg_scale"}
+    )
+    tf, tumour_cn = float(row["tumor_fraction"]), float(row["true_tumor_cn"])
+    if tumour_cn <= 2.0:
+        return "no"  # the carrying clone is absent: no focal segment at all
+    plasma = tf * tumour_cn + 2 * (1 - tf)
+    band = 2 * 0.1 / int(row["n_bins"]) ** 0.5 + 0.002
+    used = used_tumour_fraction(demo, row["sample"])
+    verdicts = set()
+    for factor in (2**-band, 1.0, 2**band):
+        value = plasma * factor
+        if used is not None and used >= settings["min_tumor_fraction"]:
+            verdicts.add((value - 2 * (1 - used)) / used >= settings["amp_copies"])
+        else:
+            verdicts.add(value >= settings["plasma_amp_copies"])
+    return "maybe" if len(verdicts) == 2 else ("yes" if verdicts.pop() else "no")
 
 
 def test_every_detectable_truth_resistance_alteration_is_reported(demo, truth):
@@ -135,7 +175,12 @@ def test_every_allele_is_reported_or_filtered_and_counts_reconcile(demo, samples
         reported = read_tsv(folder / "alterations.tsv")
         filtered = read_tsv(folder / "filtered.tsv")
         assert acct["reconciles"] is True
-        assert acct["alleles_read"] == len(reported) + len(filtered)
+        # VCF alleles, copy-number segments and SV events: each is reported or filtered
+        segments = acct.get("copy_number", {}).get("segments_read", 0)
+        events = acct.get("sv", {}).get("events_read", 0)
+        assert acct["alleles_read"] + segments + events == acct["records_read"]
+        assert acct["records_read"] == len(reported) + len(filtered)
+        assert (segments > 0) == bool(sample["cnv"]) and (events > 0) == bool(sample["sv"])
         assert acct["reported"] == len(reported)
         assert sum(acct["filtered_by_reason"].values()) == len(filtered)
         assert all(f["reason"] for f in filtered)
@@ -175,12 +220,19 @@ def test_emerging_resistance_is_reported_in_the_draw_it_appears(demo, truth, sam
         draws.sort(key=lambda s: s["collection_date"])
         seen: set = set()
         for index, draw in enumerate(draws):
+            mine = [
+                r for r in truth if r["sample"] == draw["sample"] and r["category"] == "resistance"
+            ]
             here = {
                 (r["chrom"], r["pos"], r["ref"], r["alt"])
-                for r in truth
-                if r["sample"] == draw["sample"]
-                and r["category"] == "resistance"
-                and detectable(r, det)
+                for r in mine
+                if detectable(r, det) or (r["kind"] != "snv" and expected_call(r, demo) == "yes")
+            }
+            # amplifications within the segment noise of a threshold may go either way
+            maybe = {
+                (r["chrom"], r["pos"], r["ref"], r["alt"])
+                for r in mine
+                if r["kind"] == "amplification" and expected_call(r, demo) == "maybe"
             }
             report = json.loads(
                 (
@@ -190,7 +242,7 @@ def test_emerging_resistance_is_reported_in_the_draw_it_appears(demo, truth, sam
             reported = {
                 (a["chrom"], str(a["pos"]), a["ref"], a["alt"]) for a in report["alterations"]
             }
-            assert reported == here
+            assert here <= reported <= here | maybe
             if index > 0 and here - seen:
                 assert report["resistance"]["status"] in ("emerging", "detected")
                 checked += 1
@@ -215,3 +267,83 @@ def test_rerun_gives_byte_identical_outputs(demo, tmp_path):
     assert first.keys() == second.keys()
     different = [str(k) for k in first if first[k] != second[k]]
     assert not different, different
+
+
+def test_the_synthetic_truths_amplifications_and_fusions_are_recovered(demo, truth):
+    recovered = {"amplification": 0, "fusion": 0}
+    for row in truth:
+        if row["kind"] not in recovered or expected_call(row, demo) != "yes":
+            continue
+        reported = read_tsv(demo["out"] / "samples" / row["sample"] / "alterations.tsv")
+        hits = [r for r in reported if r["type"] == row["kind"] and r["gene"] == row["gene"]]
+        assert len(hits) == 1, f"{row['sample']} {row['gene']} {row['protein']} not reported"
+        hit = hits[0]
+        assert (hit["chrom"], hit["pos"]) == (row["chrom"], row["pos"])
+        if row["kind"] == "amplification":
+            assert float(hit["log2"]) == pytest.approx(float(row["log2"]), abs=1e-3)
+            tf = float(hit["tumor_fraction"]) if hit["tumor_fraction"] else None
+            assert tf == used_tumour_fraction(demo, row["sample"])
+        else:
+            assert hit["alteration"] == row["protein"]  # the 5'-3' label, e.g. EML4-ALK
+            assert (int(hit["split_reads"]), int(hit["spanning_reads"])) == (
+                int(row["split_reads"]), int(row["spanning_reads"]),
+            )  # fmt: skip
+            assert float(hit["vaf"]) == pytest.approx(
+                int(row["alt_reads"]) / int(row["depth"]), abs=5e-4
+            )
+        recovered[row["kind"]] += 1
+    # the demo holds MET (diluted, tumour fraction in the sheet) and ERBB2 amplifications, and
+    # EML4-ALK and ETV6-NTRK3 with PASS support
+    assert recovered["amplification"] >= 2 and recovered["fusion"] >= 2, recovered
+
+
+def test_the_diluted_met_amplification_is_called_with_its_tumour_fraction(demo, truth):
+    params = yaml.safe_load((REPO / "test_data" / "params.yaml").read_text())
+    checked = 0
+    for patient in params["patients"]:
+        target = patient["structural"]["diluted_amplification_target"]
+        if not target:
+            continue
+        sample = f"{patient['patient']}-{target['timepoint']}"
+        reported = read_tsv(demo["out"] / "samples" / sample / "alterations.tsv")
+        met = [r for r in reported if r["gene"] == "MET" and r["type"] == "amplification"]
+        assert len(met) == 1
+        assert float(met[0]["plasma_cn"]) < 2.5 <= 6 <= float(met[0]["tumor_cn"])
+        assert "sample_sheet" in met[0]["cn_rule"]
+        checked += 1
+    assert checked == 1
+
+
+def test_no_panel_gene_is_called_amplified_in_a_file_where_it_is_not(demo, truth, samples):
+    amplified = {(r["sample"], r["gene"]): r for r in truth if r["kind"] == "amplification"}
+    calls = 0
+    for sample in samples:
+        for r in read_tsv(demo["out"] / "samples" / sample["sample"] / "alterations.tsv"):
+            if r["type"] != "amplification":
+                continue
+            calls += 1
+            row = amplified.get((sample["sample"], r["gene"]))
+            assert row is not None, f"{sample['sample']} {r['gene']} is not amplified in the truth"
+            assert expected_call(row, demo) in ("yes", "maybe"), (sample["sample"], r["gene"])
+    assert calls > 0
+    # P003's whole-7q gain raises MET's copy number in every draw, but it is arm-level
+    for sample in samples:
+        if sample["patient"] == "P003":
+            reported = read_tsv(demo["out"] / "samples" / sample["sample"] / "alterations.tsv")
+            assert not [r for r in reported if r["gene"] == "MET"]
+
+
+def test_non_panel_and_weak_rearrangements_are_filtered_not_reported(demo, truth):
+    checked = 0
+    for row in truth:
+        weak_fusion = row["kind"] == "fusion" and row["filter"] not in ("PASS", "")
+        if row["in_vcf"] != "1" or not (row["kind"] == "sv" or weak_fusion):
+            continue
+        filtered = read_tsv(demo["out"] / "samples" / row["sample"] / "filtered.tsv")
+        # the filtered row names the event as 'TYPE chrA:posA-chrB:posB'
+        reasons = {
+            f["reason"] for f in filtered if f"{row['chrom']}:{row['pos']}" in f["alteration"]
+        }
+        assert reasons == {"not_pass" if weak_fusion else "no_panel_fusion_gene"}, row
+        checked += 1
+    assert checked > 0

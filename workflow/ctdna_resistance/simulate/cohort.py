@@ -36,7 +36,15 @@ import numpy as np
 import yaml
 
 from ctdna_resistance.errors import InputError
+from ctdna_resistance.panel import load_panel
 from ctdna_resistance.records import BUILDS
+from ctdna_resistance.simulate.bam import write_plasma_bam, write_reference
+from ctdna_resistance.simulate.cn_writers import (
+    FocalGain,
+    layout_segments,
+    render_cnvkit_cns,
+    render_seg,
+)
 from ctdna_resistance.simulate.genome import (
     CHIP_GENES,
     CONTIG_LENGTHS,
@@ -46,6 +54,19 @@ from ctdna_resistance.simulate.genome import (
     non_panel_span,
 )
 from ctdna_resistance.simulate.panel_sites import PanelHotspot, PanelSites, read_panel_sites
+from ctdna_resistance.simulate.structural import (
+    StructuralPlan,
+    amplification_tumour_cn,
+    design_structural,
+    sample_breakend,
+)
+from ctdna_resistance.simulate.sv_writers import (
+    MIN_RECORD_ALT,
+    SV_WRITERS,
+    SvCall,
+    SvContext,
+    render_sv_vcf,
+)
 from ctdna_resistance.simulate.vcf_writers import (
     WRITERS,
     CallRecord,
@@ -66,15 +87,22 @@ EMERGENCE_SEED_BURDEN = 1e-3
 ANTI_EGFR_AGENTS = ("cetuximab", "panitumumab")
 BACKBONES = ("FOLFIRI", "FOLFOX")
 SECOND_LINE_BIOLOGIC = "bevacizumab"
+BAM_DEPTH_FACTOR = 0.2  # BAM fragments per site relative to the draw's mean depth
+BAM_DEPTH_RANGE = (200, 800)  # kept small: the BAMs are committed in test_data
+BAM_ERROR_RATE = 1e-3
+BAM_WINDOW = 600  # reference bases kept either side of a BAM site
 
 SAMPLE_COLUMNS = (
     "patient", "sample", "collection_date", "vcf", "vcf_sample", "normal_vcf", "tumor_fraction",
-    "timepoint",
+    "timepoint", "cnv", "sv", "sv_sample", "bam",
 )  # fmt: skip
 TREATMENT_COLUMNS = ("patient", "agent", "start_date", "end_date", "line")
 TRUTH_COLUMNS = (
     "patient", "sample", "collection_date", "category", "gene", "protein", "chrom", "pos", "ref",
     "alt", "true_vaf", "depth", "alt_reads", "in_vcf", "filter",
+    # added for copy number, fusions and clones; empty where they do not apply
+    "kind", "clone", "true_tumor_cn", "tumor_fraction", "log2", "n_bins", "split_reads",
+    "spanning_reads", "ref_reads",
 )  # fmt: skip
 TRUTH_SAMPLE_COLUMNS = (
     "patient", "sample", "collection_date", "timepoint", "days_since_baseline", "on_anti_egfr",
@@ -600,6 +628,25 @@ def _model_params() -> dict:
         },
         "emergence_seed_burden": EMERGENCE_SEED_BURDEN,
         "note": "non-panel positions and all REF bases are illustrative, not from a reference",
+        "copy_number": {
+            "files": "one per draw, whole genome: CNVkit .cns (roles 0, 1) or SEG (roles 2, 3)",
+            "segments": "arm-level, split around each amplicon present in the draw",
+            "log2": "log2((TF * C + 2 * (1 - TF)) / 2) + N(0, (0.1 / sqrt(bins))^2), cut at 2 SD",
+            "bins": "one per 100 kb, at least 20 per segment",
+            "amplification_tumor_cn": "2 + CCF * (clone copy number - 2), CCF of the carrier",
+        },
+        "structural_variants": {
+            "files": "one per draw: Manta somaticSV (roles 0, 3) or Delly somatic (roles 1, 2)",
+            "fusion_vaf": "TF * CCF / 2 of the carrier clone; non-panel SVs TF / 2 (truncal)",
+            "fragments": "Binomial(NB(mean depth / 2), VAF), 55% split / 45% spanning",
+            "record": "written when >= 2 alt fragments, PASS when >= 5",
+        },
+        "bam": {
+            "patient": "the second patient (the first when there is one)",
+            "fragments_per_site": "mean depth * 0.2, within 200-800 (kept small)",
+            "error_rate": BAM_ERROR_RATE,
+            "vaf": "the truth VAF of each resistance site at that draw",
+        },
     }
 
 
@@ -622,8 +669,8 @@ def simulate_cohort(
     # build the cohort next to outdir and move it in at the end: no half-written cohort is left
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
     try:
-        patient_params = _write_cohort(
-            staging, seed, n_patients, n_draws, panel, build, pre_existing_index
+        patient_params, reference = _write_cohort(
+            staging, seed, n_patients, n_draws, panel, build, pre_existing_index, panel_path
         )
         params = {
             "generator": "ctdna-resistance simulate",
@@ -640,6 +687,8 @@ def simulate_cohort(
                 "hotspots_with_coordinates": len(panel.hotspots),
             },
             "model": _model_params(),
+            # the FASTA the BAMs were written against (give it as the workflow's `reference`)
+            "reference": reference,
             "patients": patient_params,
         }
         header = (
@@ -666,37 +715,69 @@ def _call_record(obs: Observation, normal: tuple[int, int]) -> CallRecord:
     )  # fmt: skip
 
 
-def _truth_fields(obs: Observation) -> tuple:
-    """The truth.tsv columns from category on."""
+def _clone_label(site: Site) -> str:
+    """The clone a variant belongs to: a resistant clone is named by its point mutation."""
+    if site.category == "resistance":
+        return f"{site.gene} {site.protein}"
+    return "truncal" if site.category == "truncal" else ""
+
+
+def _truth_fields(obs: Observation, tf: float) -> tuple:
+    """The truth.tsv columns from category on, for a small variant."""
     site = obs.site
     written = obs.filters is not None
     filter_text = (";".join(obs.filters) or "PASS") if obs.filters is not None else ""
     return (
         site.category, site.gene, site.protein, site.chrom, site.pos, site.ref, site.alt,
         f"{obs.true_vaf:.6f}", obs.depth, obs.alt_reads, int(written), filter_text,
+        "snv", _clone_label(site), "", f"{tf:.6f}", "", "", "", "", "",
     )  # fmt: skip
+
+
+@dataclass
+class _DrawFiles:
+    """Paths (relative to the cohort folder) of one draw's extra inputs, for the sheet."""
+
+    cnv: str = ""
+    sv: str = ""
+    sv_sample: str = ""
+    bam: str = ""
 
 
 def _write_cohort(
     root: Path, seed: int, n_patients: int, n_draws: int, panel: PanelSites, build: str,
-    pre_existing_index: int | None,
-) -> list[dict]:  # fmt: skip
-    """Write samples, treatments, truth and VCFs into ``root``; return per-patient parameters."""
-    (root / "vcf").mkdir()
-    (root / "normal").mkdir()
+    pre_existing_index: int | None, panel_path: Path,
+) -> tuple[list[dict], dict | None]:  # fmt: skip
+    """Write samples, treatments, truth, VCFs, copy-number and SV files and BAMs into ``root``;
+    return per-patient parameters and the BAM reference's parameters (None without BAMs)."""
+    for folder in ("vcf", "normal", "cnv", "sv"):
+        (root / folder).mkdir()
+    full_panel = load_panel(panel_path, build)
+    bam_index = 1 if n_patients >= 2 else 0
     sample_rows, treatment_rows, truth_rows, truth_sample_rows, patient_params = [], [], [], [], []
+    reference_params = None
     for index in range(n_patients):
         design_rng = np.random.default_rng([seed, index, 0])
         counts_rng = np.random.default_rng([seed, index, 1])
         cosmetic_rng = np.random.default_rng([seed, index, 2])
+        # copy number, SVs and BAMs draw from their own streams, so the small variants stay the
+        # same whatever is added here
+        structural_rng = np.random.default_rng([seed, index, 3])
+        evidence_rng = np.random.default_rng([seed, index, 4])
+        bam_rng = np.random.default_rng([seed, index, 5])
         plan = _design_patient(
             index, n_draws, panel, build, design_rng, pre_existing=index == pre_existing_index
         )
         normal_counts = _sample_normal(plan, counts_rng)
         draws = _simulate_draws(plan, counts_rng)
+        states = [tumour_state(plan, day) for day in plan.draw_days]
+        structural = design_structural(plan, full_panel, build, structural_rng, states)
         writer = WRITERS[plan.dialect]
         normal_name = f"{plan.patient}_WBC"
         normal_rel = f"normal/{normal_name}.vcf"
+        files = [_DrawFiles() for _ in plan.draw_days]
+        if index == bam_index:
+            reference_params = _write_bams(root, plan, draws, states, build, seed, bam_rng, files)
         tumour_fractions = []
         for draw, (day, observations) in enumerate(zip(plan.draw_days, draws, strict=True)):
             sample = plan.sample_id(draw)
@@ -710,25 +791,41 @@ def _write_cohort(
             suffix = ".vcf.gz" if plan.compressed else ".vcf"
             vcf_rel = f"vcf/{sample}{suffix}"
             write_vcf(root / vcf_rel, render_vcf(writer, ctx, records, cosmetic_rng))
-            tf, _ = tumour_state(plan, day)
+            tf, ccf = states[draw]
             tumour_fractions.append(tf)
             strelka = plan.dialect == "strelka2_somatic"
             where = (plan.patient, sample, collected.isoformat())
-            sheet_fields = (vcf_rel, "TUMOR" if strelka else "", normal_rel, "", f"T{draw}")
+            truth_rows += [(*where, *_truth_fields(obs, tf)) for obs in observations]
+            truth_rows += _write_copy_number(
+                root, plan, structural, full_panel, build, draw, tf, ccf, evidence_rng, files
+            )
+            truth_rows += _write_structural_variants(
+                root, plan, structural, build, draw, tf, ccf, evidence_rng, files
+            )
+            sheet_tf = f"{tf:.4f}" if structural.sheet_tumor_fraction else ""
+            extra = files[draw]
+            sheet_fields = (
+                vcf_rel, "TUMOR" if strelka else "", normal_rel, sheet_tf, f"T{draw}",
+                extra.cnv, extra.sv, extra.sv_sample, extra.bam,
+            )  # fmt: skip
             sample_rows.append((*where, *sheet_fields))
             on_therapy = int(plan.on_anti_egfr(day))
             depth_text = f"{plan.mean_depths[draw]:.0f}"
             truth_sample_rows.append((*where, f"T{draw}", day, on_therapy, f"{tf:.6f}", depth_text))
-            truth_rows += [(*where, *_truth_fields(obs)) for obs in observations]
         _write_normal_vcf(root / normal_rel, plan, normal_counts, build, cosmetic_rng)
         treatment_rows += _treatment_rows(plan)
-        patient_params.append(_patient_params(plan, tumour_fractions))
+        params = _patient_params(plan, tumour_fractions)
+        params["structural"] = _structural_params(structural, index == bam_index, plan)
+        patient_params.append(params)
 
     def by_patient_and_date(row: tuple) -> tuple:
         return (row[0], row[2], row[1])
 
+    kind_order = {"snv": 0, "amplification": 1, "fusion": 2, "sv": 3}
+
     def truth_key(row: tuple) -> tuple:
-        return (row[0], row[2], row[1], CONTIG_RANK[row[6]], row[7], row[8], row[9])
+        kind = kind_order[row[15]]
+        return (row[0], row[2], row[1], CONTIG_RANK[row[6]], row[7], kind, row[8], row[9])
 
     _write_tsv(root / "samples.tsv", SAMPLE_COLUMNS, sorted(sample_rows, key=by_patient_and_date))
     _write_tsv(root / "treatments.tsv", TREATMENT_COLUMNS, sorted(treatment_rows))
@@ -738,7 +835,207 @@ def _write_cohort(
         TRUTH_SAMPLE_COLUMNS,
         sorted(truth_sample_rows, key=by_patient_and_date),
     )
-    return patient_params
+    return patient_params, reference_params
+
+
+def _panel_genes_in(panel) -> callable:
+    """CNVkit's gene column: the panel genes a segment overlaps, else '-'."""
+
+    def genes_in(chrom: str, start: int, end: int) -> str:
+        names = sorted(
+            g.symbol for g in panel.genes.values()
+            if g.chrom == chrom and g.start <= end and start <= g.end
+        )  # fmt: skip
+        return ",".join(names) or "-"
+
+    return genes_in
+
+
+def _write_copy_number(
+    root, plan, structural: StructuralPlan, panel, build, draw, tf, ccf, rng, files
+) -> list[tuple]:
+    """One draw's segment file (whole genome); truth rows for its amplifications."""
+    sample = plan.sample_id(draw)
+    focal = []
+    amp_cn = {}
+    for amp in structural.amplifications:
+        tumour_cn = amplification_tumour_cn(amp, ccf.get(amp.carrier, 0.0))
+        amp_cn[amp.gene] = tumour_cn
+        if ccf.get(amp.carrier, 0.0) > 0:  # no focal segment while the clone is absent
+            focal.append(FocalGain(amp.chrom, amp.amplicon_start, amp.amplicon_end, tumour_cn,
+                                   amp.gene))  # fmt: skip
+    arm_cn = {(gain.chrom, gain.arm): gain.tumour_cn for gain in structural.arm_gains}
+    segments = layout_segments(
+        build, tf, rng, arm_cn=arm_cn, focal=focal, genes_in=_panel_genes_in(panel)
+    )
+    if structural.cn_format == "cnvkit":
+        rel = f"cnv/{sample}.cns"
+        text = render_cnvkit_cns(segments, plan.chr_style)
+    else:
+        rel = f"cnv/{sample}.seg"
+        text = render_seg(segments, sample, plan.chr_style)
+    (root / rel).write_text(text, encoding="ascii")
+    files[draw].cnv = rel
+    rows = []
+    where = (plan.patient, sample, plan.day_date(plan.draw_days[draw]).isoformat())
+    for amp in structural.amplifications:
+        covering = next(
+            s for s in segments if s.chrom == amp.chrom and s.start <= amp.gene_start <= s.end
+        )
+        clone_ccf = ccf.get(amp.carrier, 0.0)
+        rows.append(
+            (
+                *where, "resistance", amp.gene, "amplification", amp.chrom, amp.gene_start, "", "",
+                f"{tf * clone_ccf / 2:.6f}", "", "", 1, "", "amplification",
+                _clone_label(amp.carrier), f"{amp_cn[amp.gene]:.4f}", f"{tf:.6f}",
+                f"{covering.log2:.4f}", covering.n_bins, "", "", "",
+            )
+        )  # fmt: skip
+    return rows
+
+
+def _write_structural_variants(
+    root, plan, structural: StructuralPlan, build, draw, tf, ccf, rng, files
+) -> list[tuple]:
+    """One draw's SV VCF (Manta or Delly); truth rows for its fusions and non-panel SVs."""
+    sample = plan.sample_id(draw)
+    day = plan.draw_days[draw]
+    where = (plan.patient, sample, plan.day_date(day).isoformat())
+    calls, rows = [], []
+    events = [(fusion, "resistance") for fusion in structural.fusions]
+    events += [(event, "truncal") for event in structural.non_panel]
+    for number, (event, category) in enumerate(events, start=1):
+        if category == "resistance":
+            clone_ccf = ccf.get(event.carrier, 0.0)
+            vaf = tf * clone_ccf / 2
+            first, second = event.five, event.three
+            kind = "BND" if first.chrom != second.chrom else "INV"
+        else:
+            vaf = tf / 2
+            first, second = event.a, event.b
+            kind = event.kind
+        counts = sample_breakend(rng, _depth, plan.mean_depths[draw], plan.normal_mean_depth, vaf)
+        # a is the breakend first in contig order (Delly writes POS < END on one contig)
+        a, b = sorted((first, second), key=lambda end: (CONTIG_RANK[end.chrom], end.pos))
+        written = counts.alt_reads >= MIN_RECORD_ALT
+        call = SvCall(
+            number, kind, a.chrom, a.pos, a.strand, b.chrom, b.pos, b.strand,
+            counts.split_reads, counts.spanning_reads, counts.ref_split, counts.ref_pairs,
+            counts.normal_ref_split, counts.normal_ref_pairs,
+        )  # fmt: skip
+        if written:
+            calls.append(call)
+        filter_text = ("PASS" if not call.weak else _weak_sv_filter(structural)) if written else ""
+        if category == "resistance":
+            gene, protein, anchor = event.kinase, event.label, event.three
+            clone = _clone_label(event.carrier)
+        else:
+            gene = ";".join(dict.fromkeys((event.gene_a, event.gene_b)))
+            protein, anchor, clone = "", a, "truncal"  # the breakend first in contig order
+        rows.append(
+            (
+                *where, category, gene, protein, anchor.chrom, anchor.pos, "", "", f"{vaf:.6f}",
+                counts.depth, counts.alt_reads, int(written), filter_text,
+                "fusion" if category == "resistance" else "sv", clone, "", f"{tf:.6f}", "", "",
+                counts.split_reads, counts.spanning_reads, counts.ref_reads,
+            )
+        )  # fmt: skip
+    writer = SV_WRITERS[structural.sv_caller]
+    normal = f"{plan.patient}_WBC"
+    ctx = SvContext(build, plan.chr_style, sample, normal, plan.day_date(day))
+    rel = f"sv/{sample}.{structural.sv_caller}.vcf"
+    (root / rel).write_text(render_sv_vcf(writer, ctx, calls), encoding="ascii")
+    files[draw].sv = rel
+    # Delly names its columns by sample, so the sheet says which one is the plasma
+    files[draw].sv_sample = sample if structural.sv_caller == "delly" else ""
+    return rows
+
+
+def _weak_sv_filter(structural: StructuralPlan) -> str:
+    return "MinSomaticScore" if structural.sv_caller == "manta" else "LowQual"
+
+
+def _write_bams(root, plan, draws, states, build, seed, rng, files) -> dict:
+    """Indexed BAMs of every draw at the patient's resistance sites, and their reference."""
+    sites = [clone.site for clone in plan.clones]
+    (root / "bam").mkdir()
+    (root / "reference").mkdir()
+    reference_rel = f"reference/{build}.bam_sites.fa.gz"
+    write_reference(
+        root / reference_rel,
+        [(site.chrom, site.pos - BAM_WINDOW, site.pos + BAM_WINDOW) for site in sites],
+        build=build,
+        seed=seed,
+        known_bases=[(site.chrom, site.pos, site.ref) for site in sites],
+        chr_style=plan.chr_style,
+    )
+    depths = []
+    for draw, observations in enumerate(draws):
+        vaf = {obs.site: obs.true_vaf for obs in observations}
+        fragments = int(np.clip(round(plan.mean_depths[draw] * BAM_DEPTH_FACTOR), *BAM_DEPTH_RANGE))
+        depths.append(fragments)
+        rel = f"bam/{plan.sample_id(draw)}.bam"
+        write_plasma_bam(
+            root / rel,
+            root / reference_rel,
+            [_site_params(site) | {"vaf": vaf[site]} for site in sites],
+            sample=plan.sample_id(draw),
+            seed=int(rng.integers(2**31)),
+            depth=fragments,
+            error_rate=BAM_ERROR_RATE,
+            build=build,
+        )
+        files[draw].bam = rel
+    return {
+        "path": reference_rel,
+        "patient": plan.patient,
+        "regions": [[s.chrom, s.pos - BAM_WINDOW, s.pos + BAM_WINDOW] for s in sites],
+        "contig_style": "chr" if plan.chr_style else "nochr",
+        "fragments_per_site": depths,
+    }
+
+
+def _structural_params(structural: StructuralPlan, has_bam: bool, plan) -> dict:
+    low_tf = structural.low_tf_target
+    return {
+        "copy_number_format": structural.cn_format,
+        "sv_caller": structural.sv_caller,
+        "tumor_fraction_in_sheet": structural.sheet_tumor_fraction,
+        "amplifications": [
+            {
+                "gene": amp.gene, "clone": _clone_label(amp.carrier),
+                "clone_copy_number": _rounded(amp.clone_cn),
+                "amplicon": [amp.chrom, amp.amplicon_start, amp.amplicon_end],
+            }
+            for amp in structural.amplifications
+        ],
+        "diluted_amplification_target": None if low_tf is None else {
+            "timepoint": f"T{low_tf['draw']}",
+            "tumor_fraction": _rounded(low_tf["tumour_fraction"]),
+            "clone_ccf": _rounded(low_tf["clone_ccf"]),
+            "tumor_cn": _rounded(low_tf["tumour_cn"]),
+            "plasma_cn": low_tf["plasma_cn"],
+        },
+        "arm_gains": [
+            {"chrom": g.chrom, "arm": g.arm, "tumor_cn": _rounded(g.tumour_cn),
+             "covers": list(g.covers)}
+            for g in structural.arm_gains
+        ],
+        "fusions": [
+            {
+                "label": f.label, "clone": _clone_label(f.carrier),
+                "five_prime": [f.five.chrom, f.five.pos, f.five.strand],
+                "three_prime": [f.three.chrom, f.three.pos, f.three.strand],
+            }
+            for f in structural.fusions
+        ],
+        "non_panel_svs": [
+            {"kind": e.kind, "genes": [e.gene_a, e.gene_b], "a": [e.a.chrom, e.a.pos, e.a.strand],
+             "b": [e.b.chrom, e.b.pos, e.b.strand]}
+            for e in structural.non_panel
+        ],
+        "bam": has_bam,
+    }  # fmt: skip
 
 
 def _write_normal_vcf(
