@@ -139,11 +139,13 @@ def call_sample(sample: Sample, panel: Panel, config: dict | None = None) -> Sam
     somatic_vafs: list[float] = []
     accounting: dict = {"sample": sample.sample, "patient": sample.patient}
     read_total = 0
+    records_reported = 0  # input records behind the reported alterations
     if sample.vcf is not None:
         info, n, somatic_vafs = _call_small_variants(sample, panel, det, calls, reasons)
         accounting["vcf"] = info
         accounting["alleles_read"] = n
         read_total += n
+        records_reported += len(calls.alterations)  # one row per reported allele
         inputs.append(_input_entry("vcf", sample.vcf))
         if sample.normal_vcf is not None:
             inputs.append(_input_entry("normal_vcf", sample.normal_vcf))
@@ -163,21 +165,27 @@ def call_sample(sample: Sample, panel: Panel, config: dict | None = None) -> Sam
         info = _call_copy_number(sample, cn_input, panel, config, tumor_fraction, calls, reasons)
         accounting["copy_number"] = info
         read_total += info["segments_read"]
+        records_reported += info["segments_reported"]
     if sample.sv is not None:
         info = _call_structural_variants(sample, panel, calls, reasons)
         accounting["sv"] = info
         read_total += info["events_read"]
+        records_reported += info["fusions_reported"]
         inputs.append(_input_entry("sv", sample.sv))
     for row in calls.alterations:
         row["sample"] = sample.sample
     calls.alterations.sort(key=lambda r: (r["gene"], r["type"], int(r["pos"]), r["ref"], r["alt"]))
     accounting.update(
         {
+            # records: VCF alleles + copy-number segments + SV events; a reported amplification
+            # is one row backed by every segment over the gene
             "records_read": read_total,
+            "records_reported": records_reported,
+            "records_filtered": len(calls.filtered),
+            "reconciles": read_total == records_reported + len(calls.filtered),
             "reported": len(calls.alterations),
             "filtered": len(calls.filtered),
             "filtered_by_reason": dict(sorted(reasons.items())),
-            "reconciles": read_total == len(calls.alterations) + len(calls.filtered),
             "tumor_fraction": tumor_fraction,
             "detection": {k: det[k] for k in sorted(det)},
             "inputs": inputs,
@@ -381,7 +389,7 @@ def _call_structural_variants(sample, panel, calls, reasons) -> dict:
                 "alt": "",
                 "key": "",
                 "filters": ";".join(event.filters) or "PASS",
-                "gene": "",
+                "gene": _panel_gene_of(panel, event),
                 "alteration": f"{event.sv_type} {event.a.chrom}:{event.a.pos}"
                 f"-{event.b.chrom}:{event.b.pos}",
                 "reason": reason,
@@ -396,6 +404,15 @@ def _call_structural_variants(sample, panel, calls, reasons) -> dict:
         "fusions_reported": len(fusions),
         "events_filtered": len(others),
     }
+
+
+def _panel_gene_of(panel: Panel, event) -> str:
+    """The panel gene either breakend lies in, so a weak panel fusion is findable when filtered."""
+    for end in (event.a, event.b):
+        gene = panel.gene_at(end.chrom, end.pos)
+        if gene is not None:
+            return gene.symbol
+    return ""
 
 
 def fusion_key(label: str) -> str:

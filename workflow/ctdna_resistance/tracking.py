@@ -138,16 +138,22 @@ def _num(value, kind=float):
     return None if value in (None, "") else kind(value)
 
 
+def first_alteration_rows(draws: list[DrawData]) -> dict[str, dict]:
+    """Each alteration reported in any draw (date order): its first alterations.tsv row."""
+    rows: dict[str, dict] = {}
+    for draw in sorted(draws, key=lambda d: d.sample.collection_date):
+        for row in draw.alterations:
+            rows.setdefault(row["key"], row)
+    return rows
+
+
 def track_patient(
     draws: list[DrawData], config: dict | None = None
 ) -> dict[str, list[Observation]]:
     """For every alteration ever detected in the patient, its observation at every draw."""
     det = detection_settings(config)
     draws = sorted(draws, key=lambda d: d.sample.collection_date)
-    detected_rows: dict[str, dict] = {}
-    for draw in draws:
-        for row in draw.alterations:
-            detected_rows.setdefault(row["key"], row)
+    detected_rows = first_alteration_rows(draws)
     max_vaf = {
         key: max(_num(r["vaf"]) or 0 for d in draws for r in d.alterations if r["key"] == key)
         for key in detected_rows
@@ -198,8 +204,25 @@ def _observe(key: str, draw: DrawData, det: dict) -> Observation:
                 alpha=det["alpha"],
                 min_alt_reads=det["min_alt_reads"],
             )
+            alt = obs.alt_reads
             if depth < det["min_depth"]:
                 obs.note = f"depth {depth} < min_depth {det['min_depth']}"
+            elif alt is not None and is_supported(
+                alt,
+                depth,
+                background_error=det["background_error"],
+                alpha=det["alpha"],
+                min_alt_reads=det["min_alt_reads"],
+            ):
+                # Tumour-informed (SPEC 5.2): the alteration is known in this patient, and the
+                # reads the caller reported pass the detection rule though the caller filtered it.
+                obs.status = "detected"
+                obs.p_value = detection_p_value(alt, depth, det["background_error"])
+                obs.note = (
+                    f"tumour-informed: the caller filtered this record ({row['reason']}"
+                    f"{': ' + row['filters'] if row['filters'] not in ('', 'PASS') else ''}) "
+                    "but its reads pass the detection rule"
+                )
             else:
                 # whether this absence is informative is decided against the draws it is
                 # compared with (trends.classify_trends, max_vaf_elsewhere)

@@ -8,7 +8,7 @@ from ctdna_resistance import __version__
 from ctdna_resistance.clone_tracking import PatientClones
 from ctdna_resistance.panel import Panel
 from ctdna_resistance.samplesheet import DEFAULT_ANTI_EGFR, Treatment
-from ctdna_resistance.tracking import DrawData, Observation, first_seen
+from ctdna_resistance.tracking import DrawData, Observation, first_alteration_rows, first_seen
 
 SCHEMA_VERSION = "1.0"
 # SPEC 5.5: "emerging" = new or rising after baseline (trends.is_emerging).
@@ -101,10 +101,7 @@ def build_draw_reports(
     """One report dict per draw, in date order; each validates against report.schema.yaml."""
     draws = sorted(draws, key=lambda d: d.sample.collection_date)
     baseline = draws[0].sample
-    labels = {
-        key: next(o.row for o in obs if o.status == "detected" and o.row)
-        for key, obs in series.items()
-    }
+    labels = first_alteration_rows(draws)
     reports = []
     for index, draw in enumerate(draws):
         sample = draw.sample
@@ -265,17 +262,21 @@ def _headline(alterations, emerging, previous, panel: Panel, clones=None, index=
 
 
 def _headline_text(alterations, emerging, previous, panel: Panel) -> str:
+    def names(entries) -> str:
+        return ", ".join(f"{a['gene']} {a['alteration']}" for a in entries)
+
     if emerging:
-        names = ", ".join(f"{a['gene']} {a['alteration']}" for a in emerging)
-        since = f" (new since {previous.sample})" if previous else ""
+        since = f" since {previous.sample}" if previous else ""
+        parts = [
+            f"{names([a for a in emerging if a['trend'] == trend])} ({trend}{since})"
+            for trend in EMERGING
+            if any(a["trend"] == trend for a in emerging)
+        ]
         others = [a for a in alterations if a not in emerging]
-        tail = ""
-        if others:
-            tail = "; also detected: " + ", ".join(f"{a['gene']} {a['alteration']}" for a in others)
-        return f"Emerging resistance: {names}{since}{tail}"
+        tail = f"; also detected: {names(others)}" if others else ""
+        return f"Emerging resistance: {'; '.join(parts)}{tail}"
     if alterations:
-        names = ", ".join(f"{a['gene']} {a['alteration']}" for a in alterations)
-        return f"Resistance alterations detected: {names}"
+        return f"Resistance alterations detected: {names(alterations)}"
     return (
         f"No resistance alteration detected ({len(panel.hotspots)} hotspots in "
         f"{len(panel.small_variant_genes)} genes searched)"
