@@ -42,6 +42,7 @@ from ctdna_resistance.report.svg import (
     _num,
     _text,
     _title,
+    date_ticks,
     format_percent,
 )
 
@@ -399,33 +400,13 @@ class _TimeAxis:
 def _date_ticks(parts: list[str], axis: _TimeAxis, draws: Sequence[_Draw], y: float) -> None:
     """A tick and a rotated date label per distinct draw date, thinned when there are many."""
     dates = sorted({d.date for d in draws})
-    step = max(1, math.ceil(len(dates) / _MAX_DATE_LABELS))
-    for index, day in enumerate(dates):
-        x = axis.x(day)
-        parts.append(
-            _element(
-                "line",
-                class_="tick",
-                x1=_num(x),
-                x2=_num(x),
-                y1=_num(y),
-                y2=_num(y + 5),
-                stroke="#666666",
-            )
-        )
-        if index % step == 0 or index == len(dates) - 1:
-            label_y = y + 16
-            parts.append(
-                _element(
-                    "text",
-                    _text(day.isoformat()),
-                    x=_num(x),
-                    y=_num(label_y),
-                    text_anchor="end",
-                    font_size="11",
-                    transform=f"rotate(-35 {_num(x)} {_num(label_y)})",
-                )
-            )
+    date_ticks(
+        parts,
+        [day.isoformat() for day in dates],
+        lambda iso: axis.x(dt.date.fromisoformat(iso)),
+        y,
+        _MAX_DATE_LABELS,
+    )
 
 
 def _svg(parts: list[str], css_class: str, title_id: str, height: float) -> Markup:

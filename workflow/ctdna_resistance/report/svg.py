@@ -280,33 +280,7 @@ def render_vaf_plot(
 
     # X axis: a tick per distinct collection date, labels thinned when there are many draws.
     dates = sorted({str(point["collection_date"]) for _, _, p in series for point, _, _ in p})
-    step = max(1, math.ceil(len(dates) / _MAX_DATE_LABELS))
-    for index, iso_date in enumerate(dates):
-        x = x_of(iso_date)
-        parts.append(
-            _element(
-                "line",
-                class_="tick",
-                x1=_num(x),
-                x2=_num(x),
-                y1=_num(plot_bottom),
-                y2=_num(plot_bottom + 5),
-                stroke="#666666",
-            )
-        )
-        if index % step == 0 or index == len(dates) - 1:
-            tick_label_y = plot_bottom + 16
-            parts.append(
-                _element(
-                    "text",
-                    _text(iso_date),
-                    x=_num(x),
-                    y=_num(tick_label_y),
-                    text_anchor="end",
-                    transform=f"rotate(-35 {_num(x)} {_num(tick_label_y)})",
-                    **small,
-                )
-            )
+    date_ticks(parts, dates, x_of, plot_bottom, _MAX_DATE_LABELS)
     parts.append(
         _element(
             "text",
@@ -484,3 +458,35 @@ def _cross_path(x: float, y: float, half: float = 3.5) -> str:
         f"M{_num(x - half)} {_num(y - half)}L{_num(x + half)} {_num(y + half)}"
         f"M{_num(x - half)} {_num(y + half)}L{_num(x + half)} {_num(y - half)}"
     )
+
+
+def date_ticks(parts: list[str], iso_dates: Sequence[str], x_of, y: float, max_labels: int) -> None:
+    """A tick per date on the x axis at ``y`` and a rotated ISO-date label, thinned to about
+    ``max_labels`` (the last date is always labelled)."""
+    step = max(1, math.ceil(len(iso_dates) / max_labels))
+    for index, iso_date in enumerate(iso_dates):
+        x = x_of(iso_date)
+        parts.append(
+            _element(
+                "line",
+                class_="tick",
+                x1=_num(x),
+                x2=_num(x),
+                y1=_num(y),
+                y2=_num(y + 5),
+                stroke="#666666",
+            )
+        )
+        if index % step == 0 or index == len(iso_dates) - 1:
+            label_y = y + 16
+            parts.append(
+                _element(
+                    "text",
+                    _text(iso_date),
+                    x=_num(x),
+                    y=_num(label_y),
+                    text_anchor="end",
+                    font_size="11",
+                    transform=f"rotate(-35 {_num(x)} {_num(label_y)})",
+                )
+            )
