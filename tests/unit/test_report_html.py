@@ -270,3 +270,29 @@ def test_report_with_only_required_fields_and_an_amplification_renders(report: d
     assert "The search scope of this draw was not recorded." in page
     # Without LoD95s every non-detection sits in the n.d. strip, yet each entry keeps its line.
     assert len(_svg_of(page).findall(".//polyline")) == len(minimal["history"])
+
+
+def test_copy_number_and_fusion_calls_show_the_numbers_behind_them(report: dict) -> None:
+    page_report = copy.deepcopy(report)
+    base = page_report["alterations"][0]
+    amp = copy.deepcopy(base)
+    amp.update(
+        key="17:39687914-39730426:amplification", gene="ERBB2", alteration="amplification",
+        type="amplification", vaf=None, alt_reads=None, depth=None, copy_number=9.61,
+        log2=0.85, plasma_cn=3.61, tumor_cn=9.61,
+        cn_rule="tumour CN 9.61 >= amp_copies 6 at TF 0.163 (somatic_vaf_q90x2)",
+    )  # fmt: skip
+    fusion = copy.deepcopy(base)
+    fusion.update(
+        key="fusion:EML4-ALK", gene="ALK", alteration="EML4-ALK", type="fusion", vaf=0.012,
+        alt_reads=14, depth=1180, partner="EML4", breakpoints="chr2:42522656;chr2:29446394",
+        split_reads=9, spanning_reads=5,
+    )  # fmt: skip
+    page_report["alterations"] += [amp, fusion]
+    schema = yaml.safe_load(REPORT_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.validate(page_report, schema, cls=jsonschema.Draft202012Validator)
+    page = render_draw_report(page_report)
+    assert "log2 0.85 · plasma CN 3.6 · tumour CN 9.6" in page
+    assert "rule: tumour CN 9.61 &gt;= amp_copies 6" in page
+    assert "partner EML4 · breakpoints chr2:42522656;chr2:29446394" in page
+    assert "split 9, spanning 5 reads" in page

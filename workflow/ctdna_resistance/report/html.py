@@ -169,7 +169,31 @@ def _detected_row(alteration: Mapping) -> dict:
         "mechanism": _label(MECHANISM_LABELS, alteration.get("mechanism")),
         "status": _label(STATUS_LABELS, alteration.get("status")),
         "status_class": "status-" + str(alteration.get("status", "")),
+        "basis": _call_basis(alteration),
     }
+
+
+def _call_basis(alteration: Mapping) -> str:
+    """The numbers behind a copy-number or fusion call, in one line (empty for small variants)."""
+    parts = []
+    if alteration.get("log2") is not None:
+        parts.append(f"log2 {alteration['log2']:.2f}")
+    if alteration.get("plasma_cn") is not None:
+        parts.append(f"plasma CN {alteration['plasma_cn']:.1f}")
+    if alteration.get("tumor_cn") is not None:
+        parts.append(f"tumour CN {alteration['tumor_cn']:.1f}")
+    if alteration.get("partner"):
+        parts.append(f"partner {alteration['partner']}")
+    if alteration.get("breakpoints"):
+        parts.append(f"breakpoints {alteration['breakpoints']}")
+    if alteration.get("split_reads") is not None or alteration.get("spanning_reads") is not None:
+        parts.append(
+            f"split {format_count(alteration.get('split_reads'))}, "
+            f"spanning {format_count(alteration.get('spanning_reads'))} reads"
+        )
+    if alteration.get("cn_rule"):
+        parts.append(f"rule: {alteration['cn_rule']}")
+    return " · ".join(parts)
 
 
 def _therapy_text(anti_egfr: Mapping) -> str:
