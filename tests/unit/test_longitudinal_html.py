@@ -241,3 +241,21 @@ def test_clone_plot_draws_the_models_prevalence_with_its_interval(series: dict) 
     assert len(_by_class(clone, "line", "clone-interval")) == len(reports)
     titles = " ".join(t.text or "" for t in clone.iter("title"))
     assert "cellular prevalence 10" in titles  # the first draw's estimate, not a mean VAF
+
+
+def test_decay_fits_after_withdrawal_are_listed(series: dict) -> None:
+    reports = copy.deepcopy(series["reports"]["P001"])
+    reports[-1]["clones"] = [
+        {"clone": "C1", "members": ["KRAS p.G12D"], "resistant": True, "detected": True,
+         "prevalence": None, "prevalence_low": None, "prevalence_high": None,
+         "half_life_days": 134.2, "half_life_low": 98.6, "half_life_high": 210.9,
+         "projected_below_lod": "2024-09-30", "decay_note": "fitted"},
+        {"clone": "C2", "members": ["EGFR p.S492R"], "resistant": True, "detected": False,
+         "prevalence": None, "prevalence_low": None, "prevalence_high": None,
+         "half_life_days": None, "half_life_low": None, "half_life_high": None,
+         "projected_below_lod": None, "decay_note": "1 draw(s) after 2024-05-01; needs 2"},
+    ]  # fmt: skip
+    page = render_longitudinal("P001", reports, _treatments(series, "P001"))
+    assert "Decay after anti-EGFR withdrawal" in page
+    assert '<td class="num">134</td><td class="num">99 to 211</td><td>2024-09-30</td>' in page
+    assert "needs 2" in page

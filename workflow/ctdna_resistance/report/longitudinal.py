@@ -358,6 +358,7 @@ def _longitudinal_view(
         "trajectory_plot": _trajectory_svg(draws, alterations, grid, treatments) if draws else None,
         "clone_plot": _clone_svg(draws, alterations, grid, _clone_prevalence(reports, draws)),
         "clones_unavailable": CLONES_UNAVAILABLE,
+        "decay": _decay_rows(reports),
         "heatmap": _heatmap_svg(draws, alterations, grid) if draws and alterations else None,
         "software": provenance.get("software", "ctdna-resistance"),
         "version": provenance.get("version", ""),
@@ -972,6 +973,34 @@ def _percent_tick(fraction: float) -> str:
 
 
 # ----------------------------------------------------------------------------- clones
+
+
+def _decay_rows(reports: Sequence[Mapping]) -> list[dict]:
+    """Each clone's decay fit after withdrawal, from the latest report (empty without one)."""
+    if not reports:
+        return []
+
+    def days(value) -> str:
+        return "—" if value is None else f"{value:.0f}"
+
+    rows = []
+    for entry in reports[-1].get("clones") or []:
+        if entry.get("decay_note") is None:
+            continue
+        half = entry.get("half_life_days")
+        rows.append(
+            {
+                "clone": entry["clone"],
+                "members": ", ".join(entry.get("members") or []),
+                "half_life": days(half),
+                "interval": "—"
+                if half is None
+                else f"{days(entry.get('half_life_low'))} to {days(entry.get('half_life_high'))}",
+                "projected": entry.get("projected_below_lod") or "—",
+                "note": entry.get("decay_note") or "",
+            }
+        )
+    return rows
 
 
 def _clone_prevalence(
