@@ -199,3 +199,20 @@ def test_same_side_orientation_is_not_a_sense_fusion(panel38, genes38):
 def test_build_mismatch_is_refused(panel38):
     with pytest.raises(InputError, match="gene table is GRCh37"):
         call_fusions([], panel38, load_gene_table("GRCh37"))
+
+
+def test_a_table_naming_genes_without_positions_is_matched_by_name():
+    """LINX lists fusions by gene name only: a panel kinase named there is a fusion of interest."""
+    panel = load_panel(PANEL_PATH, "GRCh37")
+    unplaced = SvBreakend("", 0)
+    named = [
+        SvEvent("linx.tsv", 1, "f1", "FUSION", unplaced, unplaced, (), "linx", gene_a="EML4",
+                gene_b="ALK"),
+        SvEvent("linx.tsv", 2, "f2", "FUSION", unplaced, unplaced, (), "linx",
+                gene_a="TMPRSS2", gene_b="ERG"),
+    ]  # fmt: skip
+    calls, others = call_fusions(named, panel, load_gene_table("GRCh37"))
+    assert [(c.label, c.panel_gene, c.partner, c.breakpoints) for c in calls] == [
+        ("EML4-ALK", "ALK", "EML4", "")
+    ]
+    assert [(e.event_id, reason) for e, reason in others] == [("f2", "no_panel_fusion_gene")]

@@ -296,3 +296,23 @@ def test_copy_number_and_fusion_calls_show_the_numbers_behind_them(report: dict)
     assert "rule: tumour CN 9.61 &gt;= amp_copies 6" in page
     assert "partner EML4 · breakpoints chr2:42522656;chr2:29446394" in page
     assert "split 9, spanning 5 reads" in page
+
+
+def test_disagreeing_tumour_fraction_estimates_are_both_shown(report: dict) -> None:
+    page_report = copy.deepcopy(report)
+    page_report["tumor_fraction"] = {
+        "value": 0.31,
+        "method": "PURPLE purity",
+        "estimates": [
+            {"method": "PURPLE purity", "value": 0.31},
+            {"method": "somatic_vaf_q90x2", "value": 0.12},
+        ],
+        "note": "estimates disagree by 0.19 (> 0.1): PURPLE purity 0.31, somatic_vaf_q90x2 0.12; "
+        "using PURPLE purity",
+    }
+    schema = yaml.safe_load(REPORT_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.validate(page_report, schema, cls=jsonschema.Draft202012Validator)
+    page = render_draw_report(page_report)
+    assert "Other estimates: somatic_vaf_q90x2 12.00%" in page
+    assert "Tumour-fraction sources disagree" in page
+    assert "using PURPLE purity" in page

@@ -112,18 +112,35 @@ def _input_entry(role: str, path) -> dict:
     return {"role": role, "path": str(path), "sha256": file_sha256(path)}
 
 
-def choose_tumor_fraction(sample: Sample, cn_input, somatic_vafs: list[float]) -> dict:
-    """SPEC 5.3: ichorCNA (the copy-number caller) when given, else the sheet, else the VAFs."""
+def choose_tumor_fraction(
+    sample: Sample, cn_input, somatic_vafs: list[float], max_disagreement: float = 0.10
+) -> dict:
+    """SPEC 5.3: the copy-number caller's (ichorCNA, PURPLE, ASCAT, PureCN) when given, else the
+    sample sheet's, else twice the 90th percentile of somatic VAFs; every estimate is kept, and
+    two that differ by more than ``max_disagreement`` are flagged."""
+    estimates = []
     if cn_input is not None and cn_input.tumor_fraction is not None:
-        return {"value": cn_input.tumor_fraction, "method": cn_input.tf_source or cn_input.fmt}
+        estimates.append(
+            {"method": cn_input.tf_source or cn_input.fmt, "value": cn_input.tumor_fraction}
+        )
     if sample.tumor_fraction is not None:
-        return {"value": sample.tumor_fraction, "method": "sample_sheet"}
-    estimate = estimate_tumor_fraction(somatic_vafs)
-    return {
-        "value": estimate,
-        "method": "somatic_vaf_q90x2" if estimate is not None else "unavailable",
-        "n_variants": len(somatic_vafs),
-    }
+        estimates.append({"method": "sample_sheet", "value": sample.tumor_fraction})
+    from_vafs = estimate_tumor_fraction(somatic_vafs)
+    if from_vafs is not None:
+        estimates.append({"method": "somatic_vaf_q90x2", "value": from_vafs})
+    chosen = dict(estimates[0]) if estimates else {"value": None, "method": "unavailable"}
+    chosen["n_variants"] = len(somatic_vafs)
+    chosen["estimates"] = estimates
+    values = [e["value"] for e in estimates]
+    spread = max(values) - min(values) if len(values) > 1 else 0.0
+    chosen["disagree"] = spread > max_disagreement
+    if chosen["disagree"]:
+        listed = ", ".join(f"{e['method']} {e['value']:.3g}" for e in estimates)
+        chosen["note"] = (
+            f"estimates disagree by {spread:.3g} (> {max_disagreement:g}): {listed}; "
+            f"using {chosen['method']}"
+        )
+    return chosen
 
 
 def call_sample(sample: Sample, panel: Panel, config: dict | None = None) -> SampleCalls:
@@ -160,7 +177,12 @@ def call_sample(sample: Sample, panel: Panel, config: dict | None = None) -> Sam
             expected_build=panel.build,
         )
         inputs.append(_input_entry("cnv", sample.cnv))
-    tumor_fraction = choose_tumor_fraction(sample, cn_input, somatic_vafs)
+    tumor_fraction = choose_tumor_fraction(
+        sample,
+        cn_input,
+        somatic_vafs,
+        ((config or {}).get("tumor_fraction") or {}).get("max_disagreement", 0.10),
+    )
     if cn_input is not None:
         info = _call_copy_number(sample, cn_input, panel, config, tumor_fraction, calls, reasons)
         accounting["copy_number"] = info
@@ -241,7 +263,13 @@ def _call_copy_number(sample, cn_input, panel, config, tumor_fraction, calls, re
         k: v for k, v in ((config or {}).get("copy_number") or {}).items() if k != "seg_scale"
     }
     genes = gene_copy_number(cn_input.segments, panel)
-    results = call_copy_number(genes, tumor_fraction["value"], tumor_fraction["method"], settings)
+    results = call_copy_number(
+        genes,
+        tumor_fraction["value"],
+        tumor_fraction["method"],
+        settings,
+        absolute=cn_input.absolute and tumor_fraction["method"] == cn_input.tf_source,
+    )
     called_genes = []
     assessed = []
     for gene_cn, result in zip(genes, results, strict=True):
@@ -327,6 +355,9 @@ def _call_copy_number(sample, cn_input, panel, config, tumor_fraction, calls, re
         "genes": assessed,
         "tumor_fraction_from_file": cn_input.tumor_fraction,
         "ploidy_from_file": cn_input.ploidy,
+        # PURPLE/ASCAT-like inputs: their absolute copy number is used as the tumour CN
+        "absolute": cn_input.absolute,
+        "purity_source": cn_input.purity_source,
     }
 
 
@@ -347,6 +378,8 @@ def _call_structural_variants(sample, panel, calls, reasons) -> dict:
             if gene.contains(fusion.event.a.chrom, fusion.event.a.pos)
             else (fusion.event.b)
         )
+        # a table that names genes without breakend positions (LINX): place it at the gene
+        chrom, pos = (side.chrom, side.pos) if side.pos else (gene.chrom, gene.start)
         alt = sum(v for v in (fusion.split_reads, fusion.spanning_reads) if v is not None)
         has_counts = fusion.split_reads is not None or fusion.spanning_reads is not None
         calls.alterations.append(
@@ -359,8 +392,8 @@ def _call_structural_variants(sample, panel, calls, reasons) -> dict:
                 "panel_class": "fusion",
                 "type": "fusion",
                 "mechanism": gene.mechanism,
-                "chrom": side.chrom,
-                "pos": side.pos,
+                "chrom": chrom,
+                "pos": pos,
                 "ref": "",
                 "alt": "",
                 "alt_reads": alt if has_counts else None,

@@ -101,6 +101,15 @@ def cmd_simulate(args) -> None:
     print(f"wrote {args.out}")
 
 
+def cmd_samplesheet(args) -> None:
+    from ctdna_resistance.samplesheet_builder import build_sample_sheet
+
+    _, lines = build_sample_sheet(
+        args.results, args.samples_map, args.out, build=args.build, prefer=args.prefer_caller
+    )
+    print("\n".join(lines))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ctdna-resistance",
@@ -135,6 +144,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--draws", type=int, default=4)
     p.add_argument("--panel", default="panels/anti_egfr_crc.yaml")
     p.add_argument("--build", default="GRCh38", choices=["GRCh38", "GRCh37"])
+    p = sub.add_parser(
+        "samplesheet",
+        help="build a sample sheet from nf-core/sarek or nf-core/oncoanalyser results folders",
+    )
+    p.add_argument(
+        "--results", action="append", required=True, metavar="DIR",
+        help="a pipeline --outdir (repeat for several runs)",
+    )  # fmt: skip
+    p.add_argument(
+        "--samples-map", required=True, metavar="MAP.tsv",
+        help="TSV: sample (the pipeline's sample id), patient, collection_date [, timepoint]",
+    )  # fmt: skip
+    p.add_argument("--out", required=True, help="sample sheet to write")
+    p.add_argument("--build", default="GRCh38", choices=["GRCh38", "GRCh37"])
+    p.add_argument(
+        "--prefer-caller", action="append", default=[], metavar="TOOL",
+        help="when a sample has files of one kind from two tools, take this tool's "
+        "(repeatable, first wins), e.g. mutect2, strelka, ascat, controlfreec, linx",
+    )  # fmt: skip
     return parser
 
 
@@ -144,6 +172,7 @@ COMMANDS = {
     "track": cmd_track,
     "cohort": cmd_cohort,
     "simulate": cmd_simulate,
+    "samplesheet": cmd_samplesheet,
 }
 
 

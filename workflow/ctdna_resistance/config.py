@@ -18,6 +18,7 @@ DEFAULTS = {
     "outdir": "results",
     "anti_egfr_agents": ["cetuximab", "panitumumab"],
     "detection": DEFAULT_DETECTION,
+    "tumor_fraction": {"max_disagreement": 0.1},
     "reference": None,
     "genotyping": {},
     "copy_number": {},

@@ -81,6 +81,9 @@ class GeneCopyNumber:
     n_bins: int | None
     covered_fraction: float
     classes: tuple[str, ...] = ()
+    # length-weighted absolute copy number, when every overlapping segment carries one (PURPLE,
+    # ASCAT, Control-FREEC with contamination adjustment, CNVkit call)
+    copy_number: float | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,12 @@ def gene_copy_number(segments: list[Segment], panel: Panel) -> list[GeneCopyNumb
         # The covering segment: the largest share of the gene, the first one on a tie.
         main, _ = max(hits, key=lambda hit: hit[1])
         bins = [segment.n_bins for segment, _ in hits]
+        absolute = [segment.copy_number for segment, _ in hits]
+        copy_number = (
+            None
+            if None in absolute
+            else sum(segment.copy_number * bp for segment, bp in hits) / covered_bp
+        )
         results.append(
             GeneCopyNumber(
                 gene=gene.symbol,
@@ -173,6 +182,7 @@ def gene_copy_number(segments: list[Segment], panel: Panel) -> list[GeneCopyNumb
                 n_bins=None if None in bins else sum(bins),
                 covered_fraction=covered_bp / (gene.end - gene.start + 1),
                 classes=tuple(gene.classes),
+                copy_number=copy_number,
             )
         )
     return sorted(results, key=lambda g: (_contig_key(g.chrom), g.start, g.gene))
@@ -218,7 +228,12 @@ def _mb(bp: int) -> str:
 
 
 def call_copy_number(
-    genes: list[GeneCopyNumber], tumor_fraction: float | None, tf_method: str, settings: dict
+    genes: list[GeneCopyNumber],
+    tumor_fraction: float | None,
+    tf_method: str,
+    settings: dict,
+    *,
+    absolute: bool = False,
 ) -> list[CopyNumberCall]:
     """Amplification / deep-deletion status of each gene (SPEC 5.4), in the order given.
 
@@ -226,6 +241,10 @@ def call_copy_number(
     segment (<= focal_max_bp); deep deletion, for panel `deletion` genes, when C <=
     deletion_max_copies. Without a usable p: amplification when plasma CN >= plasma_amp_copies on a
     focal segment; no deep-deletion call. Fewer than min_bins bins: no call.
+
+    ``absolute``: the caller fitted purity and absolute copy number itself (PURPLE, ASCAT): C is
+    its copy number, used directly rather than re-derived from the log2 ratio, and the plasma
+    copy number is what plasma at that purity shows, p*C + 2(1-p).
     """
     config = copy_number_settings(settings)
     if tumor_fraction is not None and not 0.0 <= tumor_fraction <= 1.0:
@@ -242,8 +261,15 @@ def call_copy_number(
             if tumor_fraction is not None and tumor_fraction > 0
             else None
         )
+        from_caller = absolute and gene.copy_number is not None
+        if from_caller:
+            tumor_cn = gene.copy_number
+            if tumor_fraction is not None:
+                plasma_cn = tumor_fraction * tumor_cn + 2.0 * (1.0 - tumor_fraction)
         focal = gene.segment_bp <= config["focal_max_bp"]
         status, rule = _decide(gene, plasma_cn, tumor_cn, tumor_fraction, tf_method, focal, config)
+        if from_caller:
+            rule += f" (absolute copy number and purity fitted by the caller: {tf_method})"
         calls.append(
             CopyNumberCall(
                 gene=gene.gene,

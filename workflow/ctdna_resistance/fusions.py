@@ -176,8 +176,12 @@ def call_fusions(
             reason = "single_breakend" if event.problem == "single breakend" else "record_problem"
             others.append((event, reason))
             continue
-        panel_a = _panel_gene_at(fusion_genes, event.a.chrom, event.a.pos)
-        panel_b = _panel_gene_at(fusion_genes, event.b.chrom, event.b.pos)
+        panel_a = _panel_gene_at(fusion_genes, event.a.chrom, event.a.pos) or _named_panel_gene(
+            fusion_genes, event.a, event.gene_a
+        )
+        panel_b = _panel_gene_at(fusion_genes, event.b.chrom, event.b.pos) or _named_panel_gene(
+            fusion_genes, event.b, event.gene_b
+        )
         if not panel_a and not panel_b:
             others.append((event, "no_panel_fusion_gene"))
             continue
@@ -191,10 +195,17 @@ def call_fusions(
     return calls, others
 
 
+def _named_panel_gene(fusion_genes: dict, end, name: str) -> str:
+    """A panel fusion gene named by a table that gives no breakend position (LINX)."""
+    return name if not end.pos and name in fusion_genes else ""
+
+
 def _call(event: SvEvent, panel_a: str, panel_b: str, fusion_genes: dict, genes: GeneTable):
     preferred = set(fusion_genes)
     gene_a = panel_a or _pick(genes.genes_at(event.a.chrom, event.a.pos), preferred)
     gene_b = panel_b or _pick(genes.genes_at(event.b.chrom, event.b.pos), preferred)
+    if not event.a.pos and not event.b.pos:  # named but not placed (LINX): take the names
+        gene_a, gene_b = gene_a or event.gene_a, gene_b or event.gene_b
     if panel_a and panel_b:
         # Two panel kinases: the one keeping its 3' part (the kinase domain) is the panel side.
         b_five = _keeps_five_prime(event.b.strand, genes.strand_of(gene_b) or "")
@@ -235,6 +246,8 @@ def _call(event: SvEvent, panel_a: str, panel_b: str, fusion_genes: dict, genes:
         first, second = sorted((names["a"], names["b"]))
         label = f"{first}::{second}"
         breakpoints = f"{spots['a']};{spots['b']}"
+    if not event.a.pos and not event.b.pos:
+        breakpoints = ""  # the table named the genes but placed no breakend
     if not partner:
         partner_spot = spots["b"] if panel_gene == gene_a else spots["a"]
         partner = partner_spot

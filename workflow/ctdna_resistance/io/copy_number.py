@@ -1,8 +1,12 @@
 """Copy-number input (SPEC 3.5): format auto-detection and the `read_copy_number` dispatcher.
 
-Every reader (CNVkit, GATK, ichorCNA, generic SEG) returns one `CopyNumberInput`: the segments of
-one sample as `Segment`s on the panel's contig style, 1-based inclusive, sorted by contig then
-start, checked for unknown contigs and overlaps.
+Every reader (CNVkit, GATK, ichorCNA, generic SEG, PURPLE, ASCAT, Control-FREEC) returns one
+`CopyNumberInput`: the segments of one sample as `Segment`s on the panel's contig style, 1-based
+inclusive, sorted by contig then start, checked for unknown contigs and overlaps. Callers that fit
+purity and ploidy (PURPLE, ASCAT) give absolute tumour copy numbers: their input says
+``absolute=True`` and each segment carries ``copy_number``. Purity/tumour-fraction files (ichorCNA
+params.txt, PURPLE purity.tsv, ASCAT samplestatistics/purityploidy, PureCN .csv) are read by
+`read_purity` into a `PurityEstimate` and attached with the method named.
 
 The table helpers shared by the readers live here too: header lines other tools put before the
 column header (GATK's SAM-style `@` lines, the `WARNING:` line R prints on stderr that ends up in a
@@ -15,7 +19,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ctdna_resistance.errors import InputError
@@ -30,6 +34,9 @@ FORMATS = (
     "gatk_model_seg",
     "gatk_cr_seg",
     "ichorcna_seg",
+    "purple_cnv",
+    "ascat_cnvs",
+    "controlfreec_cnvs",
     "seg",
 )
 SCALES = ("log2", "log10", "ratio")
@@ -44,7 +51,8 @@ BUILD_END_SLACK_BP = 1_000_000
 
 SUPPORTED = (
     "CNVkit .cns/.call.cns/.cnr, GATK .called.seg/.modelFinal.seg/.cr.seg, ichorCNA .seg/.seg.txt/"
-    ".cna.seg, or a SEG with ID, chrom, loc.start, loc.end, num.mark, seg.mean columns"
+    ".cna.seg, PURPLE .purple.cnv.somatic.tsv, ASCAT .cnvs.txt/.segments.txt, Control-FREEC _CNVs, "
+    "or a SEG with ID, chrom, loc.start, loc.end, num.mark, seg.mean columns"
 )
 
 
@@ -52,9 +60,13 @@ SUPPORTED = (
 class CopyNumberInput:
     """The segments of one sample from one copy-number file, with what the file says about it.
 
-    ``tumor_fraction``/``ploidy`` come from the caller (ichorCNA params.txt) when it gives them,
-    with ``tf_source`` naming where; ``build`` is set only when the file states it (GATK's @SQ
-    lengths), else None.
+    ``tumor_fraction``/``ploidy`` come from the caller (ichorCNA params.txt, PURPLE purity.tsv,
+    ASCAT rho, PureCN) when it gives them, with ``tf_source`` naming the method ('PURPLE purity',
+    'ASCAT rho' ...) and ``purity_source`` the file it was read from; ``build`` is set only when
+    the file states it (GATK's @SQ lengths), else None. ``absolute`` is True when the caller's
+    copy numbers are the tumour's own, fitted with its purity (PURPLE, ASCAT, Control-FREEC with
+    contaminationAdjustment): each segment's ``copy_number`` is then the tumour copy number and
+    its ``log2`` is log2(copy_number / 2), NOT a plasma log2 ratio diluted by normal DNA.
     """
 
     path: str
@@ -65,6 +77,37 @@ class CopyNumberInput:
     ploidy: float | None = None
     tf_source: str | None = None
     build: str | None = None
+    absolute: bool = False
+    purity_source: str | None = None
+
+
+@dataclass(frozen=True)
+class PurityEstimate:
+    """A tumour fraction (purity) and ploidy from one caller's file, with the method named."""
+
+    path: str
+    method: str  # e.g. 'PURPLE purity', 'ASCAT rho', 'PureCN purity', 'ichorCNA params.txt'
+    purity: float
+    ploidy: float | None
+    sample: str | None = None
+    notes: str = ""  # what else the file says about the fit (status, flags), for the report
+
+
+def with_purity(result: CopyNumberInput, estimate: PurityEstimate) -> CopyNumberInput:
+    """``result`` with the estimate's tumour fraction and ploidy; refuse another sample's file."""
+    if estimate.sample and result.sample and estimate.sample != result.sample:
+        raise InputError(
+            estimate.path,
+            f"purity file is for sample {estimate.sample!r} but the segments are {result.sample!r}",
+            "give the purity file of the same run as the segments",
+        )
+    return replace(
+        result,
+        tumor_fraction=estimate.purity,
+        ploidy=estimate.ploidy,
+        tf_source=estimate.method,
+        purity_source=estimate.path,
+    )
 
 
 # -- table reading shared by the readers -------------------------------------------------------
@@ -342,6 +385,60 @@ def check_expected_build(path: str, build: str | None, expected_build: str | Non
 # -- detection and dispatch --------------------------------------------------------------------
 
 
+def _refuse_purity_file(table: Table) -> None:
+    """A purity/ploidy file given as the copy-number file: say which file to give instead."""
+    from ctdna_resistance.io import ascat, purecn, purple
+
+    kind = None
+    if purple.is_purple_purity(table.header):
+        kind = "a PURPLE purity.tsv; give the <tumour>.purple.cnv.somatic.tsv next to it"
+    elif ascat.is_ascat_purity(table.path, table.header):
+        kind = "an ASCAT purity/ploidy file; give the ASCAT .cnvs.txt next to it"
+    elif len(table.header) == 1 and purecn.is_purecn_purity(
+        [f.strip().strip('"') for f in table.header[0].split(",")]
+    ):
+        kind = "a PureCN purity .csv; give PureCN's <sample>_dnacopy.seg next to it"
+    if kind is not None:
+        raise InputError(
+            table.path,
+            "this file holds purity and ploidy, not copy-number segments",
+            f"it is {kind} as the cnv file (the purity is then read from beside it)",
+            record=table.header_line,
+        )
+
+
+def read_purity(path: str | Path) -> PurityEstimate:
+    """Tumour fraction and ploidy from any supported purity file, told apart by its content.
+
+    ichorCNA params.txt, PURPLE purity.tsv, ASCAT samplestatistics.txt (ascatNgs: purity = rho) or
+    purityploidy.txt (nf-core/sarek: AberrantCellFraction), PureCN purity .csv.
+    """
+    from ctdna_resistance.io import ascat, ichorcna, purecn, purple
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "purity file not found", "check the path of the purity file")
+    with _open_text(path) as handle:
+        first = handle.readline().rstrip("\r\n")
+    if first.split("\t")[:2] == ["Sample", "Tumor Fraction"]:
+        sample, tumor_fraction, ploidy = ichorcna.read_params(path)
+        return PurityEstimate(str(path), ichorcna.TF_SOURCE, tumor_fraction, ploidy, sample)
+    header = [_unquote(f) for f in first.split("\t")]
+    if purple.is_purple_purity(header):
+        return purple.read_purple_purity(path)
+    if purecn.is_purecn_purity([_unquote(f) for f in first.split(",")]):
+        return purecn.read_purecn_purity(path)
+    if ascat.is_ascat_purity(str(path), header):
+        return ascat.read_ascat_purity(path)
+    raise InputError(
+        path,
+        "not a purity file this product reads",
+        "give an ichorCNA params.txt, PURPLE purity.tsv, ASCAT samplestatistics.txt or "
+        "purityploidy.txt, or a PureCN purity .csv",
+        record=1,
+    )
+
+
 def detect_format(path: str | Path) -> str:
     """The copy-number format of ``path`` from its header columns (one of FORMATS)."""
     table = read_table(path, max_rows=1)
@@ -349,7 +446,16 @@ def detect_format(path: str | Path) -> str:
 
 
 def _format_from_header(table: Table) -> str:
+    from ctdna_resistance.io import ascat, controlfreec, purple
+
     names = {h.lower() for h in table.header}
+    if purple.is_purple_cnv(table.header):
+        return "purple_cnv"
+    if ascat.is_ascat_segments(table.header):
+        return "ascat_cnvs"
+    if controlfreec.is_controlfreec_cnvs(table.path, table.header):
+        return "controlfreec_cnvs"
+    _refuse_purity_file(table)
     if {"contig", "start", "end"} <= names:
         if "log2_copy_ratio_posterior_50" in names:
             return "gatk_model_seg"
@@ -393,13 +499,14 @@ def read_copy_number(
 
     ``fmt`` overrides detection from the header; ``scale`` declares the value scale of a generic
     SEG ('log2', 'log10' or 'ratio'; other formats state their own and must be left at 'log2');
-    ``sample`` picks one sample of a multi-sample file; ``params`` is an ichorCNA params.txt giving
-    tumour fraction and ploidy (found next to an ichorCNA segment file when not given);
+    ``sample`` picks one sample of a multi-sample file; ``params`` is a purity file giving tumour
+    fraction and ploidy (any `read_purity` reads: ichorCNA params.txt, PURPLE purity.tsv, ASCAT
+    samplestatistics/purityploidy, PureCN .csv), found next to the segment file when not given;
     ``expected_build`` refuses a file whose header names another build or whose segments run past
     that build's chromosomes. Raises InputError (one line) on anything wrong.
     """
     # The readers import this module's helpers, so they are imported here, not at the top.
-    from ctdna_resistance.io import cnvkit, ichorcna, seg
+    from ctdna_resistance.io import ascat, cnvkit, controlfreec, ichorcna, purecn, purple, seg
 
     check_expected_build(str(path), None, expected_build)
     if scale not in SCALES:
@@ -424,10 +531,28 @@ def read_copy_number(
         if params is None:
             found = ichorcna.sibling_params(table.path)
             params = str(found) if found else None
+    elif fmt == "purple_cnv":
+        result = purple.read_purple_cnv(table, sample=sample, expected_build=expected_build)
+        params = params or _as_str(purple.sibling_purity(table.path))
+    elif fmt == "ascat_cnvs":
+        result = ascat.read_ascat_segments(table, sample=sample, expected_build=expected_build)
+        params = params or _as_str(ascat.sibling_purity(table.path))
+    elif fmt == "controlfreec_cnvs":
+        result = controlfreec.read_controlfreec_cnvs(table, expected_build=expected_build)
     else:
         result = seg.read_generic_seg(
             table, scale=scale, sample=sample, expected_build=expected_build
         )
+        params = params or _as_str(purecn.sibling_purity(table.path))
     if params is not None:
-        result = ichorcna.with_params(result, params)
+        estimate = read_purity(params)
+        if estimate.method == ichorcna.TF_SOURCE:
+            # ichorCNA's own check names the params.txt sample against the segments' sample.
+            result = replace(ichorcna.with_params(result, params), purity_source=str(params))
+        else:
+            result = with_purity(result, estimate)
     return result
+
+
+def _as_str(path: Path | None) -> str | None:
+    return None if path is None else str(path)

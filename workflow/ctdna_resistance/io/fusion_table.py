@@ -15,6 +15,8 @@ the 1.x and the 2.x column layouts, found by name): gene1 is the 5' partner; spl
 split_reads1 + split_reads2, spanning = discordant_mates; direction1/2 give the breakend
 orientation ('downstream' = '+'); rows of confidence 'low' carry the filter 'low_confidence'.
 Neither RNA table gives reads supporting the unfused allele, so ``ref_reads`` is None for them.
+LINX ``linx.fusion.tsv`` (DNA, Hartwig) is read by `ctdna_resistance.io.linx`: gene names without
+breakend coordinates or read counts.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import os
 import re
 
 from ctdna_resistance.errors import InputError
+from ctdna_resistance.io.linx import is_linx_fusion, read_linx_fusions
 from ctdna_resistance.records import SvBreakend, SvEvent, normalise_contig
 
 __all__ = ["GENERIC_COLUMNS", "read_fusion_table"]
@@ -203,7 +206,7 @@ def _arriba(path: str, header: list[str], rows) -> list[SvEvent]:
 
 
 def read_fusion_table(path: str | os.PathLike) -> list[SvEvent]:
-    """Read a fusion table (generic TSV, STAR-Fusion or Arriba) into FUSION `SvEvent`s.
+    """Read a fusion table (generic TSV, STAR-Fusion, Arriba or LINX) into FUSION `SvEvent`s.
 
     The format is told by the header. Raises `InputError` for a missing file, an unknown header,
     or a row whose positions or read counts are not numbers.
@@ -213,6 +216,8 @@ def read_fusion_table(path: str | os.PathLike) -> list[SvEvent]:
         raise InputError(path, "file not found", "check the fusion table path in the sample sheet")
     header, rows = _rows(path)
     columns = set(header)
+    if is_linx_fusion(header):
+        return read_linx_fusions(path)
     if set(_STAR_FUSION) <= columns:
         return _star_fusion(path, header, rows)
     if set(_ARRIBA) <= columns:
@@ -223,5 +228,6 @@ def read_fusion_table(path: str | os.PathLike) -> list[SvEvent]:
     raise InputError(
         path,
         f"not a recognised fusion table (generic columns missing: {', '.join(missing)})",
-        "give a STAR-Fusion or Arriba table, or a TSV with columns " + ", ".join(GENERIC_COLUMNS),
+        "give a STAR-Fusion, Arriba or LINX table, or a TSV with columns "
+        + ", ".join(GENERIC_COLUMNS),
     )

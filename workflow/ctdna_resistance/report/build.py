@@ -147,8 +147,9 @@ def build_draw_reports(
                 "panel": {"name": panel.name, "version": panel.version, "sha256": panel.sha256},
                 "anti_egfr": anti_egfr_exposure(sample.collection_date, treatments, agents),
                 "tumor_fraction": {
-                    "value": acct["tumor_fraction"]["value"],
-                    "method": acct["tumor_fraction"]["method"],
+                    key: acct["tumor_fraction"][key]
+                    for key in ("value", "method", "estimates", "note")
+                    if key in acct["tumor_fraction"]
                 },
                 "alterations": alterations,
                 "not_detected": missing,

@@ -364,6 +364,11 @@ def _draw_view(report: Mapping) -> dict:
             else format_percent(tumor_fraction["value"])
         ),
         "tumor_fraction_method": tumor_fraction.get("method", ""),
+        "tumor_fraction_others": ", ".join(
+            f"{e['method']} {format_percent(e['value'])}"
+            for e in tumor_fraction.get("estimates", [])[1:]
+        ),
+        "tumor_fraction_note": tumor_fraction.get("note", ""),
         "detected": [_detected_row(a) for a in detected],
         "previous_sample": report.get("previous_sample"),
         "first_draw": report.get("timepoint_index") == 0
