@@ -88,3 +88,18 @@ def test_patient_rule_names_are_valid_identifiers_and_distinct():
     assert len(set(names.values())) == 4
     assert all(name.isidentifier() for name in names.values())
     assert names["Q1"] == "patient_Q1"
+
+
+def test_one_patients_rows_can_be_read_alone(sheet, tmp_path):
+    path = sheet(
+        "P1\tS1\t2024-01-01\ta.vcf\nP2\tS2\t2024-01-01\tb.vcf\nP1\tS3\t2024-02-01\tb.vcf\n"
+    )
+    treatments = tmp_path / "t.tsv"
+    treatments.write_text(
+        "patient\tagent\tstart_date\nP1\tcetuximab\t2024-01-02\nP2\tpanitumumab\t2024-01-02\n"
+    )
+    cohort = read_cohort(path, treatments, patient="P1")
+    assert [s.sample for s in cohort.samples] == ["S1", "S3"]
+    assert [t.agent for t in cohort.treatments] == ["cetuximab"]
+    with pytest.raises(InputError, match="no samples of patient 'P9'"):
+        read_cohort(path, treatments, patient="P9")

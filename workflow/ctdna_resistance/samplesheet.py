@@ -199,10 +199,14 @@ def _validate_row(row: dict, path: Path, number: int) -> None:
         raise InputError(path, f"{errors[0]}{more}", fix, record=number)
 
 
-def read_sample_sheet(path) -> list[Sample]:
+def read_sample_sheet(path, patient: str | None = None) -> list[Sample]:
     """Validate a sample sheet and return its samples sorted by patient and collection date."""
     path = Path(path)
     rows = _read_tsv(path, ("patient", "sample", "collection_date"), "sample sheet")
+    if patient is not None:
+        # One patient's job: the whole sheet was validated before any job started, and checking
+        # every row again in each of hundreds of jobs would make the cohort quadratic.
+        rows = [(number, row) for number, row in rows if row.get("patient") == patient]
     samples: list[Sample] = []
     seen_sample: dict[str, int] = {}
     seen_date: dict[tuple[str, dt.date], int] = {}
@@ -252,6 +256,8 @@ def read_sample_sheet(path) -> list[Sample]:
                 **files,
             )
         )
+    if not samples and patient is not None:
+        raise InputError(path, f"no samples of patient {patient!r}", "check the patient ID")
     if not samples:
         raise InputError(path, "sample sheet has no samples", "add one row per plasma sample")
     samples.sort(key=lambda s: (s.patient, s.collection_date))
@@ -269,10 +275,14 @@ def _with_timepoint(sample: Sample, label: str) -> Sample:
     return Sample(**values)
 
 
-def read_treatments(path, patients: set[str] | None = None) -> list[Treatment]:
+def read_treatments(
+    path, patients: set[str] | None = None, patient: str | None = None
+) -> list[Treatment]:
     """Validate a treatment timeline; patients not in ``patients`` are refused (typo guard)."""
     path = Path(path)
     rows = _read_tsv(path, ("patient", "agent", "start_date"), "treatment timeline")
+    if patient is not None:
+        rows = [(number, row) for number, row in rows if row.get("patient") == patient]
     treatments = []
     for number, row in rows:
         present = {k: v for k, v in row.items() if k in TREATMENT_COLUMNS}
@@ -309,9 +319,11 @@ def patient_rule_names(patients: list[str]) -> dict[str, str]:
     return names
 
 
-def read_cohort(samples_path, treatments_path=None) -> Cohort:
-    samples = read_sample_sheet(samples_path)
+def read_cohort(samples_path, treatments_path=None, patient: str | None = None) -> Cohort:
+    """The validated sample sheet and treatments; with ``patient``, only that patient's rows."""
+    samples = read_sample_sheet(samples_path, patient)
     treatments = []
     if treatments_path:
-        treatments = read_treatments(treatments_path, {s.patient for s in samples})
+        known = {s.patient for s in samples}
+        treatments = read_treatments(treatments_path, known, patient)
     return Cohort(samples, treatments)

@@ -90,7 +90,7 @@ class PatientOutputs:
 
 def run_patient(config: dict, patient: str, outputs: PatientOutputs) -> None:
     """All of one patient's draws: per-sample calls, tracking, per-draw reports (one job)."""
-    cohort = read_cohort(config["samples"], config.get("treatments") or None)
+    cohort = read_cohort(config["samples"], config.get("treatments") or None, patient)
     panel = load_panel(config["panel"], config["genome_build"])
     samples = cohort.samples_of(patient)
     if not samples:
