@@ -1,0 +1,904 @@
+"""Cohort-scale benchmark of the workflow, held against floors measured in the same run (issue 6).
+
+Run by hand, not by CI (pytest does not collect this file)::
+
+    python tests/benchmarks/run_benchmark.py [--sizes 50,500,3000] [--vcf-records 5000000]
+                                             [--out DIR]
+
+For each cohort size (in plasma draws) it simulates a cohort with ``simulate_cohort`` (VCF,
+copy-number and SV files per draw, as the simulator writes them), runs the workflow from scratch
+with ``--cores 2`` into a fresh outdir (``detection.vcf_read: panel_regions``), adds one draw to
+one patient and runs it again, and times ``snakemake -n`` (DAG building alone). Beside each figure
+it measures three floors on the same number of jobs / the same files: Snakemake running trivial
+``touch`` jobs, Snakemake running Python jobs that import the product's dependencies and exit,
+and ``bcftools view -T panel.bed`` over the same VCFs. Then it times reading the panel regions of
+a generated many-record GRCh38 VCF (bgzipped + tabix, bgzipped without index, plain text) with the
+product's reader against ``bcftools view -R`` / ``-T``.
+
+Every command is timed by ``/usr/bin/time`` (wall, user + system CPU of the whole process tree,
+largest single-process RSS); the summed RSS of the tree is sampled from /proc every 0.2 s.
+The markdown tables go to stdout and to ``OUT/benchmark.md``; the raw numbers to
+``OUT/benchmark.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import gzip
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+PANEL = REPO / "panels" / "anti_egfr_crc.yaml"
+BUILD = "GRCh38"
+TIME_BIN = "/usr/bin/time"
+# The import line of the Python-job floor: the product's dependencies and its step module.
+FLOOR_IMPORTS = "pandas, numpy, scipy, cyvcf2, pysam, pyranges, jinja2, ctdna_resistance.steps"
+SEED = 20240606
+
+# Done-means of issue 6.
+TARGET_COHORT_WALL_S = 300.0
+TARGET_COHORT_VS_FLOOR = 2.0
+TARGET_RERUN_WALL_S = 20.0
+TARGET_DRY_RUN_S = 10.0
+TARGET_VCF_VS_BCFTOOLS = 1.5
+TARGET_VCF_PEAK_MB = 200.0
+
+
+# -- measuring ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Measurement:
+    """One timed command: wall seconds, CPU seconds of its tree, peak memory."""
+
+    label: str
+    wall_s: float
+    cpu_s: float
+    max_rss_mb: float  # largest single process of the tree (/usr/bin/time %M)
+    tree_rss_mb: float  # largest sampled sum of RSS over the tree
+    returncode: int
+    log: str
+    extra: dict = field(default_factory=dict)
+
+
+def _children_map() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        # the command name (field 2) may hold spaces and parentheses: split after its last ')'
+        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    return children
+
+
+def _tree_rss_kb(root: int) -> int:
+    """Summed resident memory of a process and all its descendants, now."""
+    children = _children_map()
+    page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        stack.extend(children.get(pid, ()))
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as handle:
+                total += int(handle.read().split()[1]) * page_kb
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def measure(label: str, command: list[str], *, log: Path, cwd: Path, env: dict) -> Measurement:
+    """Run `command` under /usr/bin/time, output to `log`; sample the tree's RSS meanwhile."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    time_file = log.with_suffix(".time")
+    wrapped = [TIME_BIN, "-f", "%e %U %S %M", "-o", str(time_file), *command]
+    peak_tree_kb = 0
+    with open(log, "wb") as out:
+        process = subprocess.Popen(wrapped, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        while process.poll() is None:
+            peak_tree_kb = max(peak_tree_kb, _tree_rss_kb(process.pid))
+            time.sleep(0.2)
+    # /usr/bin/time writes "Command exited with non-zero status N" before its own line
+    wall, user, system, max_rss_kb = time_file.read_text().strip().splitlines()[-1].split()
+    result = Measurement(
+        label=label,
+        wall_s=float(wall),
+        cpu_s=float(user) + float(system),
+        max_rss_mb=int(max_rss_kb) / 1024,
+        tree_rss_mb=max(peak_tree_kb, int(max_rss_kb)) / 1024,
+        returncode=process.returncode,
+        log=str(log),
+    )
+    status = "ok" if result.returncode == 0 else f"FAILED (exit {result.returncode}, see {log})"
+    print(
+        f"  {label}: {result.wall_s:.1f} s wall, {result.cpu_s:.1f} s CPU, "
+        f"{result.max_rss_mb:.0f} MB max process, {result.tree_rss_mb:.0f} MB tree  {status}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return result
+
+
+def run_text(command: list[str], env: dict | None = None) -> str:
+    """stdout + stderr of a quick command (versions), or the error text."""
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    except OSError as error:
+        return str(error)
+    return (done.stdout + done.stderr).strip()
+
+
+# -- the machine ----------------------------------------------------------------------------------
+
+
+def machine_info(env: dict) -> dict:
+    """nproc, CPU model, memory, load and the versions of the tools measured."""
+    cpu_model = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu_model = line.split(":", 1)[1].strip()
+            break
+    mem_kb = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    bcftools = run_text(["bcftools", "--version"]).splitlines()
+    commit = run_text(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
+    changed = run_text(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"])
+    snapshot = REPO / "SNAPSHOT"  # a copy of a tree, taken to benchmark it undisturbed
+    source = (
+        snapshot.read_text().strip()
+        if snapshot.exists()
+        else f"commit {commit}" + (" with uncommitted changes" if changed else "")
+        if re.fullmatch(r"[0-9a-f]{7,40}", commit)
+        else f"copy of a working tree at {REPO}"
+    )
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": cpu_model,
+        "memory_gb": round(mem_kb / 1024**2, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "snakemake": run_text([sys.executable, "-m", "snakemake", "--version"], env),
+        "bcftools": bcftools[0] if bcftools else "absent",
+        "source": source,
+        "load_average_at_start": os.getloadavg(),
+        "date": dt.date.today().isoformat(),
+    }
+
+
+def snakemake_env(work: Path) -> tuple[dict, dict]:
+    """Environment for every snakemake call, and what was measured to choose it.
+
+    The SLURM executor plugin runs `scontrol show config` when Snakemake loads its plugins (to
+    word a --help text). Where the SLURM client is installed but no controller answers, that call
+    waits ~10 s, on every snakemake start, and would be counted in every figure below. A stub
+    `scontrol` that fails at once (as on a machine without SLURM, or with a live controller) is
+    put first on PATH then; both start-up times are reported.
+    """
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    startup: dict = {}
+    version = [sys.executable, "-m", "snakemake", "--version"]
+    plain = measure("snakemake --version", version, log=work / "startup.log", cwd=work, env=env)
+    startup["snakemake_version_wall_s"] = plain.wall_s
+    if shutil.which("scontrol", path=env["PATH"]) and plain.wall_s > 3:
+        stub_dir = work / "scontrol-stub"
+        stub_dir.mkdir(parents=True, exist_ok=True)
+        stub = stub_dir / "scontrol"
+        stub.write_text("#!/bin/sh\n# benchmark: no SLURM controller here; fail at once\nexit 1\n")
+        stub.chmod(0o755)
+        env["PATH"] = f"{stub_dir}{os.pathsep}{env['PATH']}"
+        stubbed = measure(
+            "snakemake --version (scontrol stub)",
+            version,
+            log=work / "startup-stub.log",
+            cwd=work,
+            env=env,
+        )
+        startup["snakemake_version_wall_s_with_scontrol_stub"] = stubbed.wall_s
+        startup["scontrol_stub"] = str(stub)
+    return env, startup
+
+
+# -- cohorts --------------------------------------------------------------------------------------
+
+
+def cohort_shape(draws: int) -> tuple[int, int]:
+    """(patients, draws per patient) giving exactly `draws` draws, 6 per patient where possible."""
+    for per_patient in (6, 5, 4, 3, 2):
+        if draws % per_patient == 0 and draws // per_patient <= 999:
+            return draws // per_patient, per_patient
+    raise SystemExit(f"cannot split {draws} draws into 1-999 patients of 2-6 draws")
+
+
+def simulate(folder: Path, draws: int) -> tuple[Path, int, int, int, float]:
+    """Simulate a cohort of `draws` draws into `folder`/cohort.
+
+    Returns (folder, patients, draws per patient, seed used, seconds). A seed on which the
+    simulator's own consistency checks fail (AssertionError) is reported and the next is tried:
+    this script measures speed, and the failure is the simulator's to fix.
+    """
+    from ctdna_resistance.simulate import simulate_cohort
+
+    patients, per_patient = cohort_shape(draws)
+    cohort = folder / "cohort"
+    for seed in range(SEED, SEED + 10):
+        start = time.perf_counter()
+        try:
+            simulate_cohort(
+                cohort, seed=seed, n_patients=patients, n_draws=per_patient, panel_path=PANEL,
+                build=BUILD,
+            )  # fmt: skip
+        except AssertionError as error:
+            where = error.__traceback__
+            while where.tb_next is not None:
+                where = where.tb_next
+            print(
+                f"WARNING: simulate_cohort(seed={seed}, n_patients={patients}, "
+                f"n_draws={per_patient}) failed its assertion at "
+                f"{where.tb_frame.f_code.co_filename}:{where.tb_lineno}; trying seed {seed + 1}",
+                file=sys.stderr,
+                flush=True,
+            )
+            continue
+        return cohort, patients, per_patient, seed, time.perf_counter() - start
+    raise SystemExit("simulate_cohort failed on 10 seeds in a row")
+
+
+def write_config(cohort: Path, outdir: Path, path: Path) -> Path:
+    """The demo config with this cohort, an absolute panel path and panel-region VCF reads."""
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config.update(
+        samples=str(cohort / "samples.tsv"),
+        treatments=str(cohort / "treatments.tsv"),
+        panel=str(PANEL),
+        outdir=str(outdir),
+    )
+    config.setdefault("detection", {})["vcf_read"] = "panel_regions"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def snakemake_command(snakefile: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "snakemake", "--snakefile", str(snakefile), *extra]
+
+
+def jobs_run(log: Path) -> tuple[int, dict[str, int]]:
+    """Jobs Snakemake ran (its final 'N of M steps') and how many per rule, from its log."""
+    text = log.read_text(errors="replace")
+    steps = re.findall(r"(\d+) of (\d+) steps", text)
+    total = int(steps[-1][1]) if steps else 0
+    per_rule: dict[str, int] = {}
+    for rule in re.findall(r"^\s*(?:local)?rule (\w+):\s*$", text, re.M):
+        per_rule[rule] = per_rule.get(rule, 0) + 1
+    return total, per_rule
+
+
+def dry_run_jobs(log: Path) -> int:
+    text = log.read_text(errors="replace")
+    if "Nothing to be done" in text:
+        return 0
+    match = re.search(r"^total\s+(\d+)\s*$", text, re.M)
+    return int(match.group(1)) if match else 0
+
+
+def floor_snakefile(folder: Path, patients: list[str], kind: str) -> Path:
+    """A Snakefile shaped like the product's (one named rule per patient, a cohort rule, all)
+    whose jobs do nothing (`touch`) or start Python, import the product's dependencies and exit.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    if kind == "python":
+        (folder / "import_and_exit.py").write_text(
+            f"import {FLOOR_IMPORTS}  # noqa: F401\n"
+            "open(snakemake.output[0], 'w').close()  # noqa: F821\n"
+        )
+        action = '    script:\n        "import_and_exit.py"\n'
+    else:
+        action = '    shell:\n        "touch {output}"\n'
+    rules = [
+        'rule all:\n    default_target: True\n    input:\n        "out/cohort.done",\n',
+        f'rule cohort:\n    input:\n        expand("out/patients/{{p}}.done", p={patients!r}),\n'
+        f'    output:\n        "out/cohort.done",\n{action}',
+    ]
+    # each patient job has an input, as the product's have: changing it re-runs that job
+    (folder / "in").mkdir(exist_ok=True)
+    for p in patients:
+        (folder / "in" / f"{p}.txt").write_text(f"{p}\n")
+    rules += [
+        f"rule patient_{p.replace('-', '_').replace('.', '_')}:\n"
+        f'    input:\n        "in/{p}.txt",\n'
+        f'    output:\n        "out/patients/{p}.done",\n{action}'
+        for p in patients
+    ]
+    snakefile = folder / "Snakefile"
+    snakefile.write_text("\n\n".join(rules))
+    return snakefile
+
+
+def panel_beds(folder: Path) -> dict[str, Path]:
+    """panel.bed from the panel's gene loci, in both contig styles: {'chr': ..., 'nochr': ...}."""
+    from ctdna_resistance.panel import load_panel
+
+    regions = load_panel(PANEL, BUILD).regions()
+    beds = {}
+    for style, prefix in (("nochr", ""), ("chr", "chr")):
+        path = folder / f"panel.{style}.bed"
+        # BED is 0-based, half-open; the panel's regions are 1-based, inclusive
+        path.write_text(
+            "".join(
+                f"{prefix}{'M' if prefix and chrom == 'MT' else chrom}\t{start - 1}\t{end}\n"
+                for chrom, start, end in regions
+            )
+        )
+        beds[style] = path
+    return beds
+
+
+def contig_style(vcf: Path) -> str:
+    """'chr' when the VCF names its contigs chr1..., else 'nochr' (header, else 1st record)."""
+    with open(vcf, "rb") as raw:
+        opener = gzip.open if raw.read(2) == b"\x1f\x8b" else open
+    with opener(vcf, "rt", errors="replace") as handle:
+        for line in handle:
+            if line.startswith("##contig=<ID="):
+                return "chr" if line[13:].startswith("chr") else "nochr"
+            if not line.startswith("#"):
+                return "chr" if line.startswith("chr") else "nochr"
+    return "nochr"
+
+
+def cohort_vcfs(sheet: Path) -> list[Path]:
+    """Every VCF the sheet names (small variants, matched normals, SV VCFs), once each."""
+    found: dict[Path, None] = {}
+    with open(sheet, newline="") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            for column in ("vcf", "normal_vcf", "sv"):
+                value = (row.get(column) or "").strip()
+                if value and re.search(r"\.(vcf|vcf\.gz|bcf)$", value):
+                    found[(sheet.parent / value).resolve()] = None
+    return list(found)
+
+
+def add_one_draw(cohort: Path) -> tuple[str, str]:
+    """Append a later draw to the first patient: a copy of its last draw's files, new ID/date."""
+    sheet = cohort / "samples.tsv"
+    with open(sheet, newline="") as handle:
+        reader = csv.DictReader(handle, delimiter="\t")
+        columns = list(reader.fieldnames or [])
+        rows = list(reader)
+    patient = rows[0]["patient"]
+    last = max((r for r in rows if r["patient"] == patient), key=lambda r: r["collection_date"])
+    n_draws = sum(r["patient"] == patient for r in rows)
+    new_sample = f"{patient}-T{n_draws}"
+    new = dict(last)
+    new["sample"] = new_sample
+    new["collection_date"] = (
+        dt.date.fromisoformat(last["collection_date"]) + dt.timedelta(days=56)
+    ).isoformat()
+    if new.get("timepoint"):
+        new["timepoint"] = f"T{n_draws}"
+    # copies of every file of the last draw under the new sample ID; indexes copied after their
+    # file (copy2 keeps mtimes) so the index is never older than its file
+    for column in ("vcf", "cnv", "sv", "bam", "coverage"):
+        value = (new.get(column) or "").strip()
+        if not value:
+            continue
+        source = cohort / value
+        target_name = source.name.replace(last["sample"], new_sample, 1)
+        if target_name == source.name:
+            target_name = f"{new_sample}.{source.name}"
+        target = source.with_name(target_name)
+        shutil.copy2(source, target)
+        for suffix in (".tbi", ".csi", ".bai", ".crai"):
+            index = Path(f"{source}{suffix}")
+            if index.exists():
+                shutil.copy2(index, Path(f"{target}{suffix}"))
+        new[column] = str(Path(value).with_name(target_name))
+    with open(sheet, "a", newline="") as handle:
+        csv.DictWriter(handle, columns, delimiter="\t", lineterminator="\n").writerow(new)
+    return patient, new_sample
+
+
+def bench_cohort(draws: int, root: Path, env: dict, beds: dict[str, Path]) -> dict:
+    """Simulate, run from scratch, measure the floors, add a draw and re-run; time -n."""
+    folder = root / f"cohort-{draws}"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    cohort, patients, per_patient, seed, simulate_s = simulate(folder, draws)
+    print(
+        f"cohort of {draws} draws: {patients} patients x {per_patient} draws "
+        f"(seed {seed}, simulated in {simulate_s:.1f} s)",
+        file=sys.stderr,
+        flush=True,
+    )
+    patient_ids = sorted({row.split("\t")[0] for row in (cohort / "samples.tsv").read_text()
+                          .splitlines()[1:] if row.strip()})  # fmt: skip
+    run = folder / "run"
+    run.mkdir()
+    config = write_config(cohort, folder / "results", run / "config.yaml")
+    product = snakemake_command(REPO / "Snakefile", "--configfile", str(config))
+    logs = folder / "logs"
+    result: dict = {
+        "draws": draws,
+        "patients": patients,
+        "draws_per_patient": per_patient,
+        "seed": seed,
+        "simulate_s": simulate_s,
+    }
+
+    dry = measure(
+        "snakemake -n (fresh outdir)", [*product, "-n"], log=logs / "dry_run.log", cwd=run, env=env
+    )
+    dry.extra["jobs_planned"] = dry_run_jobs(Path(dry.log))
+    result["dry_run"] = asdict(dry)
+
+    scratch = measure(
+        "workflow from scratch", [*product, "--cores", "2"], log=logs / "scratch.log", cwd=run,
+        env=env,
+    )  # fmt: skip
+    scratch.extra["jobs"], scratch.extra["rules"] = jobs_run(Path(scratch.log))
+    result["scratch"] = asdict(scratch)
+
+    floor_snakefiles = {}
+    for kind in ("touch", "python"):
+        floor_dir = folder / f"floor-{kind}"
+        snakefile = floor_snakefiles[kind] = floor_snakefile(floor_dir, patient_ids, kind)
+        if kind == "touch":
+            floor = measure(
+                "floor: snakemake -n, touch jobs",
+                snakemake_command(snakefile, "-n"),
+                log=logs / "floor_dry_run.log",
+                cwd=floor_dir,
+                env=env,
+            )
+            floor.extra["jobs_planned"] = dry_run_jobs(Path(floor.log))
+            result["floor_dry_run"] = asdict(floor)
+        floor = measure(
+            f"floor: snakemake, {kind} jobs",
+            snakemake_command(snakefile, "--cores", "2"),
+            log=logs / f"floor_{kind}.log",
+            cwd=floor_dir,
+            env=env,
+        )
+        floor.extra["jobs"], _ = jobs_run(Path(floor.log))
+        result[f"floor_{kind}"] = asdict(floor)
+
+    vcfs = cohort_vcfs(cohort / "samples.tsv")
+    commands = folder / "bcftools_commands.txt"
+    # one bcftools per file, two at a time, as the workflow gets two cores
+    commands.write_text(
+        "".join(f"view -T {beds[contig_style(vcf)]} -Ov -o /dev/null {vcf}\n" for vcf in vcfs)
+    )
+    floor = measure(
+        "floor: bcftools view -T panel.bed, every VCF",
+        ["xargs", "-P", "2", "-L", "1", "-a", str(commands), "bcftools"],
+        log=logs / "floor_bcftools.log",
+        cwd=folder,
+        env=env,
+    )
+    floor.extra["files"] = len(vcfs)
+    result["floor_bcftools"] = asdict(floor)
+
+    up_to_date = measure(
+        "snakemake -n (up to date)", [*product, "-n"], log=logs / "dry_run_done.log", cwd=run,
+        env=env,
+    )  # fmt: skip
+    up_to_date.extra["jobs_planned"] = dry_run_jobs(Path(up_to_date.log))
+    result["dry_run_up_to_date"] = asdict(up_to_date)
+
+    patient, new_sample = add_one_draw(cohort)
+    rerun = measure(
+        f"re-run after one new draw ({new_sample})",
+        [*product, "--cores", "2"],
+        log=logs / "rerun.log",
+        cwd=run,
+        env=env,
+    )
+    rerun.extra["jobs"], rerun.extra["rules"] = jobs_run(Path(rerun.log))
+    rerun.extra["patient"] = patient
+    result["rerun"] = asdict(rerun)
+
+    # its floor: the import-and-exit workflow re-running one patient's job and the cohort job
+    floor_dir = floor_snakefiles["python"].parent
+    (floor_dir / "in" / f"{patient}.txt").write_text(f"{patient}\n{new_sample}\n")
+    floor = measure(
+        "floor: re-run of one import-and-exit patient job + cohort",
+        snakemake_command(floor_snakefiles["python"], "--cores", "2"),
+        log=logs / "floor_rerun.log",
+        cwd=floor_dir,
+        env=env,
+    )
+    floor.extra["jobs"], _ = jobs_run(Path(floor.log))
+    result["floor_rerun"] = asdict(floor)
+    return result
+
+
+# -- the many-record VCF --------------------------------------------------------------------------
+
+VCF_HEADER = """##fileformat=VCFv4.2
+##FILTER=<ID=PASS,Description="Site contains at least one allele that passes filters">
+##FILTER=<ID=weak_evidence,Description="Mutation does not meet likelihood threshold">
+##FILTER=<ID=germline,Description="Evidence indicates this site is germline, not somatic">
+##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths for the ref and alt alleles">
+##FORMAT=<ID=AF,Number=A,Type=Float,Description="Allele fractions of alternate alleles">
+##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Approximate read depth">
+##FORMAT=<ID=F1R2,Number=R,Type=Integer,Description="Count of reads in F1R2 pair orientation">
+##FORMAT=<ID=F2R1,Number=R,Type=Integer,Description="Count of reads in F2R1 pair orientation">
+##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
+##FORMAT=<ID=SB,Number=4,Type=Integer,Description="Per-sample strand bias components">
+##GATKCommandLine=<ID=Mutect2,CommandLine="Mutect2 --tumor-sample PLASMA --output big.vcf.gz",Version="4.5.0.0">
+##INFO=<ID=DP,Number=1,Type=Integer,Description="Approximate read depth">
+##INFO=<ID=ECNT,Number=1,Type=Integer,Description="Number of events in this haplotype">
+##INFO=<ID=GERMQ,Number=1,Type=Integer,Description="Phred-scaled quality that alt alleles are not germline variants">
+##INFO=<ID=MBQ,Number=R,Type=Integer,Description="median base quality by allele">
+##INFO=<ID=MFRL,Number=R,Type=Integer,Description="median fragment length by allele">
+##INFO=<ID=MMQ,Number=R,Type=Integer,Description="median mapping quality by allele">
+##INFO=<ID=MPOS,Number=A,Type=Integer,Description="median distance from end of read">
+##INFO=<ID=POPAF,Number=A,Type=Float,Description="negative log 10 population allele frequencies of alt alleles">
+##INFO=<ID=TLOD,Number=A,Type=Float,Description="Log 10 likelihood ratio score of variant existing versus not existing">
+##MutectVersion=2.2
+{contigs}##reference=file:///references/GRCh38/Homo_sapiens_assembly38.fasta
+##source=Mutect2
+##tumor_sample=PLASMA
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tPLASMA
+"""  # noqa: E501 (header lines are as Mutect2 writes them)
+
+
+def write_big_vcf(folder: Path, n_records: int) -> dict[str, Path]:
+    """A sorted GRCh38 Mutect2-style VCF of `n_records` SNVs: plain, bgzipped, tabix-indexed.
+
+    Returns {'indexed': .vcf.gz with .tbi, 'no_index': the same bytes without an index beside
+    them, 'plain': .vcf}. Reused when a previous run wrote the same number of records.
+    """
+    from ctdna_resistance.genome import CONTIG_LENGTHS
+
+    folder.mkdir(parents=True, exist_ok=True)
+    plain, bgz = folder / "big.vcf", folder / "big.vcf.gz"
+    no_index = folder / "no_index" / "big.vcf.gz"
+    marker = folder / "written.json"
+    forms = {"indexed": bgz, "no_index": no_index, "plain": plain}
+    if marker.exists() and json.loads(marker.read_text()) == {"records": n_records, "seed": SEED}:
+        return forms
+    start = time.perf_counter()
+    contigs = [(c, n) for c, n in CONTIG_LENGTHS[BUILD].items() if c not in ("MT", "M")]
+    genome = sum(length for _, length in contigs)
+    rng = np.random.default_rng(SEED)
+    bases = np.array(list("ACGT"))
+    with open(plain, "w", buffering=1 << 22) as out:
+        out.write(
+            VCF_HEADER.format(
+                contigs="".join(f"##contig=<ID=chr{c},length={n}>\n" for c, n in contigs)
+            )
+        )
+        written = 0
+        for index, (contig, length) in enumerate(contigs):
+            count = (
+                n_records - written
+                if index == len(contigs) - 1
+                else round(n_records * length / genome)
+            )
+            written += count
+            positions = np.unique(rng.integers(1, length, size=count + count // 100 + 10))
+            positions = np.sort(rng.choice(positions, size=count, replace=False))
+            ref_index = rng.integers(0, 4, size=count)
+            alt_index = (ref_index + rng.integers(1, 4, size=count)) % 4
+            depth = rng.integers(800, 6000, size=count)
+            fraction = rng.beta(0.6, 40, size=count)
+            alt_reads = np.maximum(1, np.round(depth * fraction)).astype(int)
+            ref_reads = depth - alt_reads
+            tlod = np.round(alt_reads * 3.1, 2)
+            filters = np.where(alt_reads >= 5, "PASS", "weak_evidence")
+            name = f"chr{contig}"
+            rows = zip(
+                positions.tolist(), bases[ref_index].tolist(), bases[alt_index].tolist(),
+                filters.tolist(), depth.tolist(), ref_reads.tolist(), alt_reads.tolist(),
+                tlod.tolist(), strict=True,
+            )  # fmt: skip
+            lines = []
+            for pos, ref, alt, flt, dp, r, a, lod in rows:
+                lines.append(
+                    f"{name}\t{pos}\t.\t{ref}\t{alt}\t.\t{flt}\tDP={dp};ECNT=1;GERMQ=93;"
+                    f"MBQ=36,35;MFRL=167,150;MMQ=60,60;MPOS=25;POPAF=6.00;TLOD={lod}\t"
+                    f"GT:AD:AF:DP:F1R2:F2R1:SB\t0/1:{r},{a}:{a / dp:.4g}:{dp}:"
+                    f"{r // 2},{a // 2}:{r - r // 2},{a - a // 2}:{r // 2},{r - r // 2},"
+                    f"{a // 2},{a - a // 2}\n"
+                )
+                if len(lines) >= 200_000:
+                    out.write("".join(lines))
+                    lines.clear()
+            out.write("".join(lines))
+    threads = ["-@", "2"] if "--threads" in run_text(["bgzip", "--help"]) else []
+    with open(bgz, "wb") as out:
+        subprocess.run(["bgzip", *threads, "-c", str(plain)], stdout=out, check=True)
+    subprocess.run(["tabix", "-f", "-p", "vcf", str(bgz)], check=True)
+    no_index.parent.mkdir(exist_ok=True)
+    if no_index.exists():
+        no_index.unlink()
+    os.link(bgz, no_index)
+    marker.write_text(json.dumps({"records": n_records, "seed": SEED}))
+    print(
+        f"wrote {n_records} records ({plain.stat().st_size / 1e9:.2f} GB plain, "
+        f"{bgz.stat().st_size / 1e9:.2f} GB bgzipped) in {time.perf_counter() - start:.0f} s",
+        file=sys.stderr,
+        flush=True,
+    )
+    return forms
+
+
+PRODUCT_READ = """
+import sys
+from ctdna_resistance.io.vcf import open_vcf
+from ctdna_resistance.panel import load_panel
+panel = load_panel(sys.argv[1], "GRCh38")
+with open_vcf(sys.argv[2], regions=panel.regions(), expected_build="GRCh38") as reader:
+    records = sum(1 for _ in reader)
+print(f"records={records} used_index={reader.used_index}")
+"""
+
+
+def count_output_records(path: Path) -> int:
+    with open(path, "rb") as handle:
+        return sum(1 for line in handle if not line.startswith(b"#"))
+
+
+def bench_vcf(n_records: int, root: Path, env: dict, beds: dict[str, Path]) -> dict:
+    """Panel regions of the many-record VCF in three forms: product reader against bcftools."""
+    folder = root / "big_vcf"
+    forms = write_big_vcf(folder, n_records)
+    logs = folder / "logs"
+    bed = beds["chr"]
+    results: dict = {"records": n_records, "forms": {}}
+    for form, path in forms.items():
+        rows = {}
+        tools = [("bcftools view -T", "-T")] + ([("bcftools view -R", "-R")] if form == "indexed"
+                                                 else [])  # fmt: skip
+        for label, flag in tools:
+            out = logs / f"{form}_bcftools{flag}.vcf"
+            m = measure(
+                f"{form}: {label}",
+                ["bcftools", "view", flag, str(bed), "-Ov", "-o", str(out), str(path)],
+                log=logs / f"{form}_bcftools{flag}.log",
+                cwd=folder,
+                env=env,
+            )
+            m.extra["records"] = count_output_records(out)
+            rows[label] = asdict(m)
+        m = measure(
+            f"{form}: product open_vcf(regions=panel.regions())",
+            [sys.executable, "-c", PRODUCT_READ, str(PANEL), str(path)],
+            log=logs / f"{form}_product.log",
+            cwd=folder,
+            env=env,
+        )
+        found = re.search(r"records=(\d+) used_index=(\w+)", Path(m.log).read_text())
+        m.extra["records"] = int(found.group(1)) if found else None
+        m.extra["used_index"] = found.group(2) if found else None
+        rows["product"] = asdict(m)
+        results["forms"][form] = rows
+    return results
+
+
+# -- report ---------------------------------------------------------------------------------------
+
+
+def _ratio(value: float, floor: float) -> str:
+    return f"{value / floor:.2f}x" if floor > 0 else "-"
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def cohort_table(cohorts: list[dict]) -> list[str]:
+    lines = [
+        "| draws (patients x draws) | what | jobs | wall s | CPU s | s/draw | peak MB (process / "
+        "tree) | vs its floor |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for c in cohorts:
+        shape = f"{c['draws']} ({c['patients']} x {c['draws_per_patient']}, seed {c['seed']})"
+        rows = [
+            ("workflow from scratch", c["scratch"], c["scratch"]["extra"].get("jobs")),
+            ("floor: snakemake, `touch` jobs", c["floor_touch"], c["floor_touch"]["extra"]["jobs"]),
+            ("floor: snakemake, Python import-and-exit jobs", c["floor_python"],
+             c["floor_python"]["extra"]["jobs"]),
+            (f"floor: `bcftools view -T panel.bed` on the {c['floor_bcftools']['extra']['files']}"
+             " VCFs (2 at a time)", c["floor_bcftools"], None),
+            ("re-run after one new draw", c["rerun"], c["rerun"]["extra"].get("jobs")),
+            ("floor: import-and-exit workflow re-running one patient job", c["floor_rerun"],
+             c["floor_rerun"]["extra"].get("jobs")),
+            ("`snakemake -n`, fresh outdir (DAG only)", c["dry_run"],
+             c["dry_run"]["extra"].get("jobs_planned")),
+            ("floor: `snakemake -n` of the `touch` workflow", c["floor_dry_run"],
+             c["floor_dry_run"]["extra"].get("jobs_planned")),
+            ("`snakemake -n`, up to date", c["dry_run_up_to_date"],
+             c["dry_run_up_to_date"]["extra"].get("jobs_planned")),
+        ]  # fmt: skip
+        # each measured row against the floor row that follows it
+        floor_of = {0: c["floor_python"], 4: c["floor_rerun"], 6: c["floor_dry_run"]}
+        for index, (what, m, jobs) in enumerate(rows):
+            failed = "" if m["returncode"] == 0 else f" (FAILED, exit {m['returncode']})"
+            per_draw = f"{m['wall_s'] / c['draws']:.3f}" if index in (0, 1, 2, 3) else ""
+            floor = floor_of.get(index)
+            vs_floor = _ratio(m["wall_s"], floor["wall_s"]) if floor else ""
+            lines.append(
+                f"| {shape if index == 0 else ''} | {what}{failed} | "
+                f"{'' if jobs is None else jobs} | {m['wall_s']:.1f} | {m['cpu_s']:.1f} | "
+                f"{per_draw} | {m['max_rss_mb']:.0f} / {m['tree_rss_mb']:.0f} | {vs_floor} |"
+            )
+    return lines
+
+
+def vcf_table(vcf: dict) -> list[str]:
+    lines = [
+        f"Panel regions of a {vcf['records']:,}-record GRCh38 VCF (interpreter start-up "
+        "included; ratio = product wall / best bcftools wall on the same form):",
+        "",
+        "| form | tool | records out | wall s | CPU s | peak MB | vs bcftools |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for form, rows in vcf["forms"].items():
+        best = min(m["wall_s"] for label, m in rows.items() if label != "product")
+        for label, m in rows.items():
+            tool = "product `open_vcf(regions=panel.regions())`" if label == "product" else (
+                f"`{label}`")  # fmt: skip
+            extra = m["extra"]
+            note = f" (index used: {extra.get('used_index')})" if label == "product" else ""
+            lines.append(
+                f"| {form} | {tool}{note} | {extra.get('records')} | {m['wall_s']:.1f} | "
+                f"{m['cpu_s']:.1f} | {m['max_rss_mb']:.0f} | "
+                f"{_ratio(m['wall_s'], best) if label == 'product' else ''} |"
+            )
+    return lines
+
+
+def targets_table(cohorts: list[dict], vcf: dict | None) -> list[str]:
+    lines = ["| done-means target | measured | |", "|---|---|---|"]
+    largest = max(cohorts, key=lambda c: c["draws"]) if cohorts else None
+    if largest:
+        scratch, floor = largest["scratch"], largest["floor_python"]
+        n = largest["draws"]
+        ran = scratch["returncode"] == 0
+        lines.append(
+            f"| {n} draws from scratch <= {TARGET_COHORT_WALL_S:.0f} s wall | "
+            f"{scratch['wall_s']:.0f} s{'' if ran else ' (FAILED)'} | "
+            f"{_verdict(ran and scratch['wall_s'] <= TARGET_COHORT_WALL_S)} |"
+        )
+        lines.append(
+            f"| ... within {TARGET_COHORT_VS_FLOOR:.0f}x of the import-and-exit floor | "
+            f"{_ratio(scratch['wall_s'], floor['wall_s'])} ({floor['wall_s']:.0f} s floor) | "
+            f"{_verdict(ran and scratch['wall_s'] <= TARGET_COHORT_VS_FLOOR * floor['wall_s'])} |"
+        )
+        rerun = largest["rerun"]
+        rules = rerun["extra"].get("rules", {})
+        expected = {f"patient_{rerun['extra']['patient']}", "cohort_summary", "all"}
+        only_expected = set(rules) <= expected
+        rerun_ok = rerun["returncode"] == 0 and rerun["wall_s"] <= TARGET_RERUN_WALL_S
+        rerun_ok = rerun_ok and only_expected
+        lines.append(
+            f"| one-new-draw re-run <= {TARGET_RERUN_WALL_S:.0f} s, only that patient's + cohort "
+            f"jobs | {rerun['wall_s']:.1f} s; {rerun['extra'].get('jobs')} jobs: "
+            f"{', '.join(sorted(rules))} | "
+            f"{_verdict(rerun_ok)} |"
+        )
+        dry = largest["dry_run"]
+        lines.append(
+            f"| `snakemake -n` on {n} draws < {TARGET_DRY_RUN_S:.0f} s | {dry['wall_s']:.1f} s | "
+            f"{_verdict(dry['returncode'] == 0 and dry['wall_s'] < TARGET_DRY_RUN_S)} |"
+        )
+    if vcf:
+        for form, rows in vcf["forms"].items():
+            best = min(m["wall_s"] for label, m in rows.items() if label != "product")
+            product = rows["product"]
+            ok = (
+                product["returncode"] == 0
+                and product["wall_s"] <= TARGET_VCF_VS_BCFTOOLS * best
+                and product["max_rss_mb"] < TARGET_VCF_PEAK_MB
+            )
+            lines.append(
+                f"| panel extraction, {form}: <= {TARGET_VCF_VS_BCFTOOLS}x bcftools, < "
+                f"{TARGET_VCF_PEAK_MB:.0f} MB | {_ratio(product['wall_s'], best)}, "
+                f"{product['max_rss_mb']:.0f} MB | {_verdict(ok)} |"
+            )
+    return lines
+
+
+def render(machine: dict, startup: dict, cohorts: list[dict], vcf: dict | None) -> str:
+    load = ", ".join(f"{x:.2f}" for x in machine["load_average_at_start"])
+    end_load = ", ".join(f"{x:.2f}" for x in machine.get("load_average_at_end", ()))
+    parts = [
+        f"Machine: {machine['nproc']} cores ({machine['cpu_model']}), {machine['memory_gb']} GB, "
+        f"Linux {machine['kernel']}; Python {machine['python']}, Snakemake "
+        f"{machine['snakemake']}, {machine['bcftools']}; {machine['date']}; code: "
+        f"{machine['source']}; load average "
+        f"{load} at start, {end_load} at end.",
+        "",
+        f"Snakemake start-up (`snakemake --version`): {startup['snakemake_version_wall_s']:.1f} s"
+        + (
+            f"; {startup['snakemake_version_wall_s_with_scontrol_stub']:.1f} s with the "
+            "`scontrol` stub every figure below was measured with (see tests/benchmarks/README.md)"
+            if "scontrol_stub" in startup
+            else ""
+        )
+        + ".",
+        "",
+    ]
+    if cohorts:
+        parts += [
+            "Workflow runs use `--cores 2` and `detection.vcf_read: panel_regions`; peak MB = "
+            "largest single process / largest sampled sum over the process tree.",
+            "",
+            *cohort_table(cohorts),
+            "",
+        ]
+    if vcf:
+        parts += [*vcf_table(vcf), ""]
+    parts += ["Against the done-means of issue 6:", "", *targets_table(cohorts, vcf), ""]
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="50,500,3000",
+                        help="cohort sizes in draws, comma-separated ('' for none)")  # fmt: skip
+    parser.add_argument("--vcf-records", type=int, default=5_000_000,
+                        help="records of the generated VCF (0: skip the VCF part)")  # fmt: skip
+    parser.add_argument("--out", type=Path, default=None,
+                        help="working folder (default: a new temporary folder)")  # fmt: skip
+    args = parser.parse_args(argv)
+    if not Path(TIME_BIN).exists():
+        raise SystemExit(f"{TIME_BIN} is needed (apt-get install -y time)")
+    for tool in ("bcftools", "bgzip", "tabix"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is needed (apt-get install -y bcftools tabix)")
+    root = (args.out or Path(tempfile.mkdtemp(prefix="ctdna-benchmark-"))).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    print(f"working in {root}", file=sys.stderr, flush=True)
+
+    env, startup = snakemake_env(root)
+    machine = machine_info(env)
+    beds = panel_beds(root)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    cohorts = [bench_cohort(size, root, env, beds) for size in sizes]
+    vcf = bench_vcf(args.vcf_records, root, env, beds) if args.vcf_records > 0 else None
+    machine["load_average_at_end"] = os.getloadavg()
+
+    text = render(machine, startup, cohorts, vcf)
+    (root / "benchmark.md").write_text(text)
+    (root / "benchmark.json").write_text(
+        json.dumps(
+            {"machine": machine, "startup": startup, "cohorts": cohorts, "vcf": vcf}, indent=1
+        )
+    )
+    print(text)
+    print(f"tables: {root / 'benchmark.md'}; raw numbers: {root / 'benchmark.json'}",
+          file=sys.stderr)  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
