@@ -23,7 +23,7 @@ from ctdna_resistance.report.html import (
     _environment,
     _label,
 )
-from ctdna_resistance.report.svg import _element, _num, _text, _title
+from ctdna_resistance.report.svg import _element, _num, _text, _title, svg_document
 
 COHORT_TEMPLATE = "cohort.html.j2"
 EMERGENCE_COLOUR = "#B00020"
@@ -129,18 +129,7 @@ def _mechanism_counts(rows: Sequence[Mapping]) -> list[tuple[str, int]]:
 
 
 def _svg(parts: list[str], css_class: str, title_id: str, height: float) -> Markup:
-    return Markup(
-        _element(
-            "svg",
-            "\n".join(["", *parts, ""]),
-            class_=css_class,
-            viewBox=f"0 0 {_num(_WIDTH)} {_num(height)}",
-            width=_num(_WIDTH),
-            height=_num(height),
-            role="img",
-            aria_labelledby=title_id,
-        )
-    )
+    return svg_document(parts, css_class, title_id, _WIDTH, height)
 
 
 def _mechanism_svg(mechanisms: Sequence[tuple[str, int]], n_patients: int) -> Markup:

@@ -44,6 +44,7 @@ from ctdna_resistance.report.svg import (
     _title,
     date_ticks,
     format_percent,
+    svg_document,
 )
 
 LONGITUDINAL_TEMPLATE = "longitudinal.html.j2"
@@ -411,18 +412,7 @@ def _date_ticks(parts: list[str], axis: _TimeAxis, draws: Sequence[_Draw], y: fl
 
 
 def _svg(parts: list[str], css_class: str, title_id: str, height: float) -> Markup:
-    return Markup(
-        _element(
-            "svg",
-            "\n".join(["", *parts, ""]),
-            class_=css_class,
-            viewBox=f"0 0 {_num(_WIDTH)} {_num(height)}",
-            width=_num(_WIDTH),
-            height=_num(height),
-            role="img",
-            aria_labelledby=title_id,
-        )
-    )
+    return svg_document(parts, css_class, title_id, _WIDTH, height)
 
 
 def _hline(y: float, stroke: str, css_class: str) -> str:

@@ -490,3 +490,21 @@ def date_ticks(parts: list[str], iso_dates: Sequence[str], x_of, y: float, max_l
                     transform=f"rotate(-35 {_num(x)} {_num(label_y)})",
                 )
             )
+
+
+def svg_document(
+    parts: list[str], css_class: str, title_id: str, width: float, height: float
+) -> Markup:
+    """An inline <svg> element around ``parts``, labelled by its <title id=title_id>."""
+    return Markup(
+        _element(
+            "svg",
+            "\n".join(["", *parts, ""]),
+            class_=css_class,
+            viewBox=f"0 0 {_num(width)} {_num(height)}",
+            width=_num(width),
+            height=_num(height),
+            role="img",
+            aria_labelledby=title_id,
+        )
+    )
