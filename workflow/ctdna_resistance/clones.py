@@ -32,7 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import gammaln
-from scipy.stats import beta, binom
+
+from .stats import beta_quantile, binomial_at_least
 
 RESTARTS = 10
 MAX_ITERATIONS = 500
@@ -246,8 +247,8 @@ def _prevalence(alt: int, depth: int, tumor_fraction: float | None):
     """Cellular prevalence 2 * VAF / TF with the Clopper-Pearson 95% interval, clipped to [0, 1]."""
     if depth <= 0 or tumor_fraction is None or not tumor_fraction > 0:
         return (math.nan, math.nan, math.nan)
-    low = 0.0 if alt == 0 else float(beta.ppf(0.025, alt, depth - alt + 1))
-    high = 1.0 if alt == depth else float(beta.ppf(0.975, alt + 1, depth - alt))
+    low = 0.0 if alt == 0 else beta_quantile(0.025, alt, depth - alt + 1)
+    high = 1.0 if alt == depth else beta_quantile(0.975, alt + 1, depth - alt)
     scale = 2.0 / tumor_fraction
     return tuple(float(min(1.0, max(0.0, value * scale))) for value in (alt / depth, low, high))
 
@@ -257,4 +258,4 @@ def _present(alt: int, depth: int, background_error: float, alpha: float) -> boo
         return False
     if background_error <= 0:
         return True
-    return float(binom.sf(alt - 1, depth, background_error)) < alpha
+    return binomial_at_least(alt, depth, background_error) < alpha

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import brentq, minimize_scalar
-from scipy.stats import chi2
+from scipy.special import chdtri
 
 METHOD = "poisson_glm_log_depth_offset_profile_likelihood"
-_CHI2_95 = float(chi2.ppf(0.95, 1))
+_CHI2_95 = float(chdtri(1, 0.05))  # chi-square(1) 0.95 quantile
 # Search range for the decay rate: half-lives down to one day either way. Faster change than that
 # is not estimable from draws weeks apart.
 _MAX_RATE = math.log(2) / 1.0

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from scipy.stats import beta, binom
+from scipy.special import bdtrc, betaincinv
+
+# scipy.special rather than scipy.stats: the same numbers (scipy.stats calls these) without the
+# ~0.8 s import of scipy.stats, which every patient job would pay (issue 6).
+
+
+def binomial_at_least(successes: int, trials: int, probability: float) -> float:
+    """P(X >= successes) for X ~ Binomial(trials, probability)."""
+    if successes <= 0:
+        return 1.0
+    return float(bdtrc(successes - 1, trials, probability))
+
+
+def beta_quantile(q: float, a: float, b: float) -> float:
+    """The q quantile of Beta(a, b) (Clopper-Pearson bounds and the LoD95 use it)."""
+    return float(betaincinv(a, b, q))
 
 
 def detection_p_value(alt_reads: int, depth: int, background_error: float) -> float:
     """P(X >= alt_reads) for X ~ Binomial(depth, background_error)."""
-    if alt_reads <= 0:
-        return 1.0
-    return float(binom.sf(alt_reads - 1, depth, background_error))
+    return binomial_at_least(alt_reads, depth, background_error)
 
 
 def is_supported(alt_reads: int, depth: int, *, background_error, alpha, min_alt_reads) -> bool:
@@ -41,4 +54,4 @@ def lod95(depth: int | None, *, background_error, alpha, min_alt_reads) -> float
     k = min_supported_alt_reads(int(depth), background_error, alpha, min_alt_reads)
     if k > depth:
         return None
-    return float(beta.ppf(0.95, k, depth - k + 1))
+    return beta_quantile(0.95, k, depth - k + 1)

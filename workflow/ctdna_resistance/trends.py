@@ -37,7 +37,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import hypergeom
+from scipy.special import betaln
 
 STATUSES = ("detected", "not_detected", "not_evaluable", "not_assessed")
 LABELS = (
@@ -80,6 +80,23 @@ class TrendCall:
     reason: str
 
 
+def _hypergeom_logpmf(k: np.ndarray, total: int, good: int, drawn: int) -> np.ndarray:
+    """log P(K = k) for the hypergeometric law, written as scipy.stats.hypergeom.logpmf writes it.
+
+    The same betaln expression gives the same numbers without importing scipy.stats (~0.8 s in
+    every patient job, issue 6).
+    """
+    bad = total - good
+    return (
+        betaln(good + 1, 1)
+        + betaln(bad + 1, 1)
+        + betaln(total - drawn + 1, drawn + 1)
+        - betaln(k + 1, good - k + 1)
+        - betaln(drawn - k + 1, bad - drawn + k + 1)
+        - betaln(total + 1, 1)
+    )
+
+
 def fisher_exact_two_sided(alt1: int, depth1: int, alt2: int, depth2: int) -> float:
     """Two-sided Fisher exact p-value for alt1/depth1 versus alt2/depth2.
 
@@ -94,8 +111,8 @@ def fisher_exact_two_sided(alt1: int, depth1: int, alt2: int, depth2: int) -> fl
     low = max(0, total_alt - depth2)
     high = min(depth1, total_alt)
     support = np.arange(low, high + 1)
-    log_pmf = hypergeom.logpmf(support, total, total_alt, depth1)
-    observed = hypergeom.logpmf(alt1, total, total_alt, depth1)
+    log_pmf = _hypergeom_logpmf(support, total, total_alt, depth1)
+    observed = _hypergeom_logpmf(np.array([alt1]), total, total_alt, depth1)[0]
     as_extreme = log_pmf <= observed + math.log1p(_FISHER_RELATIVE_TOLERANCE)
     return float(min(1.0, np.exp(log_pmf[as_extreme]).sum()))
 
