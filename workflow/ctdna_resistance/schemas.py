@@ -17,7 +17,8 @@ SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
 def load_schema(name: str) -> dict:
     """The schema ``workflow/schemas/<name>.schema.yaml`` as a dict."""
     with open(SCHEMA_DIR / f"{name}.schema.yaml") as handle:
-        return yaml.safe_load(handle)
+        # libyaml when PyYAML has it: every patient job loads the report schema
+        return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def _validator(name: str) -> jsonschema.Draft202012Validator:

@@ -16,7 +16,7 @@ from ctdna_resistance.errors import InputError
 from ctdna_resistance.export.cbioportal import write_cbioportal_study
 from ctdna_resistance.export.maf import draw_maf_rows, write_maf
 from ctdna_resistance.outputs import atomic_outputs
-from ctdna_resistance.panel import load_panel
+from ctdna_resistance.panel import load_panel, load_prepared_panel, prepare_panel
 from ctdna_resistance.report.build import build_draw_reports
 from ctdna_resistance.report.cohort_html import render_cohort
 from ctdna_resistance.report.html import render_draw_report
@@ -88,10 +88,23 @@ class PatientOutputs:
         )
 
 
-def run_patient(config: dict, patient: str, outputs: PatientOutputs) -> None:
-    """All of one patient's draws: per-sample calls, tracking, per-draw reports (one job)."""
+def run_prepare_panel(config: dict, out) -> None:
+    """The config's panel, validated once and written as JSON for the patient jobs."""
+    with atomic_outputs(out) as tmp:
+        prepare_panel(config["panel"], tmp[0])
+
+
+def run_patient(config: dict, patient: str, outputs: PatientOutputs, prepared_panel=None) -> None:
+    """All of one patient's draws: per-sample calls, tracking, per-draw reports (one job).
+
+    ``prepared_panel`` is the workflow's JSON of the panel (run_prepare_panel); without it the
+    panel YAML of the config is read and validated here.
+    """
     cohort = read_cohort(config["samples"], config.get("treatments") or None, patient)
-    panel = load_panel(config["panel"], config["genome_build"])
+    if prepared_panel:
+        panel = load_prepared_panel(prepared_panel, config["genome_build"])
+    else:
+        panel = load_panel(config["panel"], config["genome_build"])
     samples = cohort.samples_of(patient)
     if not samples:
         raise InputError(config["samples"], f"no samples of patient {patient!r}", "check the ID")

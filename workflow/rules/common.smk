@@ -65,14 +65,17 @@ def patient_rows(patient):
 PATIENT_RULE_NAMES = patient_rule_names(COHORT.patients)
 
 
+PREPARED_PANEL = f"{OUTDIR}/panel/panel.json"
+
+
 def patient_inputs(patient):
-    """Every input file of the patient's draws, by role and sample, plus the shared files."""
+    """Every input file of the patient's draws, by role and sample, plus the prepared panel."""
     files = {
         f"{role}_{s.sample}": str(path)
         for s in COHORT.samples_of(patient)
         for role, path in s.inputs().items()
     }
-    return {**files, **workflow_config_files()}
+    return {**files, "prepared_panel": PREPARED_PANEL}
 
 
 def sample_dir(sample):

@@ -15,4 +15,5 @@ run_step(
         snakemake.output.longitudinal,
         snakemake.output.clones,
     ),
+    snakemake.input.prepared_panel,
 )
