@@ -16,6 +16,7 @@ are autosomal).
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 
@@ -111,17 +112,13 @@ def _contig_key(chrom: str) -> tuple[int, int, str]:
     return (0, int(chrom), "") if chrom.isdigit() else (1, 0, chrom)
 
 
-def gene_copy_number(segments: list[Segment], panel: Panel) -> list[GeneCopyNumber]:
-    """Gene-level copy number for the panel's amplification/deletion genes.
-
-    Segments and genes are matched on normalised contigs, so 'chr7' and '7' meet. Coordinates are
-    1-based inclusive on both sides (converted to pyranges' half-open intervals here). A gene no
-    segment overlaps is not reported. Sorted by contig and start.
-    """
+@functools.lru_cache(maxsize=4)
+def _copy_number_genes(panel: Panel) -> tuple[list, pr.PyRanges | None]:
+    """The panel's amplification/deletion genes and their PyRanges, built once per panel."""
     genes = [g for g in panel.genes.values() if set(g.classes) & set(COPY_NUMBER_CLASSES)]
-    if not genes or not segments:
-        return []
-    gene_frame = pd.DataFrame(
+    if not genes:
+        return genes, None
+    frame = pd.DataFrame(
         {
             "Chromosome": [normalise_contig(g.chrom) for g in genes],
             "Start": [g.start - 1 for g in genes],
@@ -129,6 +126,19 @@ def gene_copy_number(segments: list[Segment], panel: Panel) -> list[GeneCopyNumb
             "gene_index": range(len(genes)),
         }
     )
+    return genes, pr.PyRanges(frame)
+
+
+def gene_copy_number(segments: list[Segment], panel: Panel) -> list[GeneCopyNumber]:
+    """Gene-level copy number for the panel's amplification/deletion genes.
+
+    Segments and genes are matched on normalised contigs, so 'chr7' and '7' meet. Coordinates are
+    1-based inclusive on both sides (converted to pyranges' half-open intervals here). A gene no
+    segment overlaps is not reported. Sorted by contig and start.
+    """
+    genes, gene_ranges = _copy_number_genes(panel)
+    if not genes or not segments:
+        return []
     segment_frame = pd.DataFrame(
         {
             "Chromosome": [normalise_contig(s.chrom) for s in segments],
@@ -140,7 +150,7 @@ def gene_copy_number(segments: list[Segment], panel: Panel) -> list[GeneCopyNumb
     with warnings.catch_warnings():
         # pyranges 0.1 calls DataFrame.join(rsuffix=...), which pandas 3 flags for pandas 4.
         warnings.filterwarnings("ignore", message="The 'lsuffix' and 'rsuffix' keywords")
-        joined = pr.PyRanges(gene_frame).join(
+        joined = gene_ranges.join(
             pr.PyRanges(segment_frame), suffix="_segment", apply_strand_suffix=False
         )
     if joined.empty:
