@@ -19,7 +19,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq, minimize_scalar
 from scipy.special import chdtri
 
 METHOD = "poisson_glm_log_depth_offset_profile_likelihood"
@@ -53,7 +52,9 @@ def fit_decay(
     """Fit exponential decay of VAF over the draws on or after ``end_date``.
 
     A draw on the day anti-EGFR ends is the decay's starting point, so it counts. Needs at least
-    two such draws with depth; otherwise every estimate is None and ``reason`` says why.
+    two such draws with depth; otherwise every estimate is None and ``reason`` says why. The
+    projected date is the first day the fitted VAF is below ``lod95``; None when a flat course is
+    within the 95% interval (the VAF may never fall below it) or without a LoD.
     """
     if not len(dates) == len(alt_reads) == len(depths):
         raise ValueError("dates, alt_reads and depths must have the same length")
@@ -85,6 +86,10 @@ def fit_decay(
         )  # fmt: skip
     if with_reads.min() == days.max():
         return _no_fit(n_draws, "VAF is not falling after withdrawal (alt reads only at the last)")
+    # Imported here, not at module import: scipy.optimize costs ~0.15 s, and every patient job
+    # imports this module while most patients have no anti-EGFR end and never fit.
+    from scipy.optimize import minimize_scalar
+
     found = minimize_scalar(
         lambda rate: -profile(rate),
         bounds=(-_MAX_RATE, _MAX_RATE),
@@ -96,7 +101,6 @@ def fit_decay(
     # Profile-likelihood bounds on the rate; the fastest decay is the lower rate bound.
     fast = _crossing(excess, rate, -_MAX_RATE)
     slow = _crossing(excess, rate, _MAX_RATE)
-    projected = _projected(days, alt, depth, rate, end_date, lod95)
     if rate >= 0:
         return DecayFit(
             None, None, None, n_draws, None, METHOD,
@@ -104,8 +108,17 @@ def fit_decay(
         )  # fmt: skip
     high = _half_life(slow)
     reason = "fitted"
+    projected = None
     if high is None:
-        reason = "fitted; upper bound unbounded (no decay is within the 95% interval)"
+        # A flat course is within the interval, so the VAF may never fall below the LoD; a date
+        # from the point estimate alone would read as a forecast the draws do not support (and
+        # for a near-flat fit lies centuries ahead).
+        reason = (
+            "fitted; upper bound unbounded (a flat VAF is within the 95% interval); "
+            "no projected date"
+        )
+    else:
+        projected = _projected(days, alt, depth, rate, end_date, lod95)
     return DecayFit(
         half_life_days=math.log(2) / -rate,
         low=_half_life(fast),
@@ -153,6 +166,8 @@ def _crossing(excess, start: float, limit: float) -> float | None:
     """Where the likelihood-ratio statistic crosses the 95% threshold between start and limit."""
     if excess(limit) <= 0 or excess(start) > 0:
         return None
+    from scipy.optimize import brentq  # here, not at module import: see fit_decay
+
     return float(brentq(excess, start, limit, xtol=1e-12))
 
 
@@ -168,6 +183,7 @@ def _projected(days, alt, depth, rate, end_date, lod95) -> datetime.date | None:
         return None
     intercept = _intercept(days, alt, depth, rate)
     day = (math.log(lod95) - intercept) / rate
-    if not math.isfinite(day):
+    # A slow fitted decay can put the day past the last date the calendar can hold.
+    if not math.isfinite(day) or day >= (datetime.date.max - end_date).days:
         return None
     return end_date + datetime.timedelta(days=max(0, math.floor(day) + 1))
