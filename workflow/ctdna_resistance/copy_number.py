@@ -19,13 +19,14 @@ from __future__ import annotations
 import functools
 import warnings
 from dataclasses import dataclass
-
-import pandas as pd
-import pyranges as pr
+from typing import TYPE_CHECKING
 
 from ctdna_resistance.errors import InputError
 from ctdna_resistance.panel import Panel
 from ctdna_resistance.records import Segment, normalise_contig
+
+if TYPE_CHECKING:
+    import pyranges
 
 COPY_NUMBER_CLASSES = ("amplification", "deletion")
 
@@ -113,8 +114,11 @@ def _contig_key(chrom: str) -> tuple[int, int, str]:
 
 
 @functools.lru_cache(maxsize=4)
-def _copy_number_genes(panel: Panel) -> tuple[list, pr.PyRanges | None]:
+def _copy_number_genes(panel: Panel) -> tuple[list, pyranges.PyRanges | None]:
     """The panel's amplification/deletion genes and their PyRanges, built once per panel."""
+    import pandas as pd  # here, not at module import: ~0.3 s a patient without copy number skips
+    import pyranges as pr
+
     genes = [g for g in panel.genes.values() if set(g.classes) & set(COPY_NUMBER_CLASSES)]
     if not genes:
         return genes, None
@@ -139,6 +143,9 @@ def gene_copy_number(segments: list[Segment], panel: Panel) -> list[GeneCopyNumb
     genes, gene_ranges = _copy_number_genes(panel)
     if not genes or not segments:
         return []
+    import pandas as pd
+    import pyranges as pr
+
     segment_frame = pd.DataFrame(
         {
             "Chromosome": [normalise_contig(s.chrom) for s in segments],
