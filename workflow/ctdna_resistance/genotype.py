@@ -355,6 +355,27 @@ def _check_build(path: str, bam: pysam.AlignmentFile, expected_build: str) -> No
         )
 
 
+def _check_sample(path: str, bam: pysam.AlignmentFile, expected: Iterable[str | None]) -> None:
+    """Refuse a BAM whose read groups name samples (@RG SM) none of which is ``expected``.
+
+    A BAM without SM tags cannot be checked and is read; a BAM of several samples is read when
+    one of them is the draw's (e.g. a plasma BAM with read groups per lane under two aliases).
+    """
+    names = sorted({str(n) for n in expected if n})
+    if not names:
+        return
+    groups = bam.header.to_dict().get("RG", [])
+    tagged = sorted({str(group["SM"]) for group in groups if group.get("SM")})
+    if tagged and not set(tagged) & set(names):
+        raise InputError(
+            path,
+            f"the BAM's read groups are of sample {', '.join(tagged)} (@RG SM), not of "
+            f"{' / '.join(names)}: another sample's BAM",
+            "give this draw's BAM in the sample sheet's bam column (or fix its @RG SM with "
+            "samtools addreplacerg)",
+        )
+
+
 def count_alleles(
     bam_path: str | os.PathLike,
     sites: Iterable[tuple[str, int, str, str]],
@@ -362,17 +383,21 @@ def count_alleles(
     settings: GenotypeSettings = GenotypeSettings(),
     reference: str | None = None,
     expected_build: str | None = None,
+    expected_samples: Iterable[str | None] = (),
 ) -> list[AlleleCount]:
     """Count REF/ALT/other reads at each (chrom, pos, ref, alt) site, in the order given.
 
     Sites use the panel's contig style ('12'); the BAM may use 'chr12'. ``reference`` (FASTA) is
     needed for CRAM and, when given, each site's REF is checked against it. With
-    ``expected_build`` the BAM's @SQ lengths must be that build's. Bad input raises InputError.
+    ``expected_build`` the BAM's @SQ lengths must be that build's. With ``expected_samples`` (the
+    draw's sample-sheet ID and its VCF sample column) a BAM whose @RG SM tags name none of them
+    is refused. Bad input raises InputError.
     """
     path = str(bam_path)
     site_list = [_site(str(c), int(p), str(r), str(a)) for c, p, r, a in sites]
     bam = _open_alignments(path, reference)
     try:
+        _check_sample(path, bam, expected_samples)
         if expected_build is not None:
             _check_build(path, bam, expected_build)
         contigs = {normalise_contig(name): name for name in bam.references}

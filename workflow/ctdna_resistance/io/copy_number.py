@@ -174,6 +174,13 @@ def read_table(path: str | Path, *, max_rows: int | None = None) -> Table:
                 line = raw.rstrip("\r\n")
                 if not line.strip():
                     continue
+                if "\ufffd" in line:  # what errors="replace" made of bytes that are not UTF-8
+                    raise InputError(
+                        path,
+                        f"bytes that are not UTF-8 text at column {line.index(chr(0xFFFD)) + 1}",
+                        "save the file as UTF-8 (or ASCII) text as the caller wrote it",
+                        record=line_no,
+                    )
                 if header is None:
                     if _is_preamble(line):
                         preamble.append(line)
@@ -317,8 +324,22 @@ def finish_segments(
             )
     if expected_build is not None:
         lengths = CONTIG_LENGTHS[expected_build]
+        other = next(b for b in BUILDS if b != expected_build)
         for segment in ordered:
             length = lengths.get(segment.chrom)
+            if length is not None and length < segment.end == CONTIG_LENGTHS[other].get(
+                segment.chrom
+            ):
+                # Segmenters end the last segment of a chromosome at its length: past the end of
+                # the run's build and exactly at the other's is that build, whatever the slack.
+                raise InputError(
+                    table.path,
+                    f"segment ends at {segment.chrom}:{segment.end}, the {other} length of "
+                    f"chromosome {segment.chrom}, past its {length} bp in {expected_build}",
+                    f"the file is from another genome build ({other}); give segments made on "
+                    f"{expected_build} or set genome_build",
+                    record=segment.record_no,
+                )
             if length is not None and segment.end > length + BUILD_END_SLACK_BP:
                 raise InputError(
                     table.path,
@@ -355,7 +376,7 @@ def choose_sample(
             raise InputError(
                 table.path,
                 f"sample {sample!r} is not in the {id_column} column (it holds {shown})",
-                "pass sample= as named in the file",
+                "set the sample sheet's cnv_sample (sample=) to the sample as the file names it",
             )
         return sample
     if len(present) > 1:
@@ -365,7 +386,7 @@ def choose_sample(
         raise InputError(
             table.path,
             f"{len(present)} samples in one file ({shown})",
-            "pass sample= to choose one (segments are per sample)",
+            "pass sample= (the sample sheet's cnv_sample) to choose one (segments are per sample)",
         )
     return present[0] if present else None
 

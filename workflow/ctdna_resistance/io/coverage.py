@@ -154,6 +154,27 @@ def _index_for(path: str) -> str | None:
     return None
 
 
+def _depth_value(path: str, fmt: str, number: int | None, text: str) -> float:
+    """The depth cell of a line: a whole number (a finite mean for mosdepth regions), >= 0."""
+    try:
+        value = float(text) if fmt == REGIONS else int(text)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value):
+        kind = "a number" if fmt == REGIONS else "a whole number"
+        raise InputError(
+            path, f"malformed {fmt} line: depth {text[:20]!r} is not {kind}", _FIX, record=number
+        )
+    if value < 0:
+        raise InputError(
+            path,
+            f"malformed {fmt} line: negative depth {text} (a read count cannot be below 0)",
+            "regenerate the coverage file from the BAM (it was edited or corrupted)",
+            record=number,
+        )
+    return value
+
+
 def _parse(
     path: str, fmt: str, number: int | None, line: str
 ) -> tuple[str, int, int, float] | None:
@@ -166,13 +187,18 @@ def _parse(
             if len(fields) != 3:
                 raise ValueError(f"{len(fields)} columns, expected 3")
             pos = int(fields[1])
-            return normalise_contig(fields[0]), pos, pos, int(fields[2])
-        start, end = int(fields[1]), int(fields[2])
-        if end <= start:
-            raise ValueError(f"end {end} <= start {start}")
-        depth = int(fields[3]) if fmt == PER_BASE else float(fields[-1])
+            if pos < 1:
+                raise ValueError(f"position {pos} < 1")
+            depth = _depth_value(path, fmt, number, fields[2])
+            return normalise_contig(fields[0]), pos, pos, depth
         if fmt == PER_BASE and len(fields) != 4:
             raise ValueError(f"{len(fields)} columns, expected 4")
+        if len(fields) < 4:
+            raise ValueError(f"{len(fields)} columns, expected 4 or more")
+        start, end = int(fields[1]), int(fields[2])
+        if start < 0 or end <= start:
+            raise ValueError(f"end {end} <= start {start}" if end <= start else f"start {start}")
+        depth = _depth_value(path, fmt, number, fields[3] if fmt == PER_BASE else fields[-1])
         return normalise_contig(fields[0]), start + 1, end, depth
     except (ValueError, IndexError) as error:
         raise InputError(

@@ -340,20 +340,23 @@ class _SvVcf:
     def _records(self, handle, header: _Header) -> list[_Record]:
         records: list[_Record] = []
         n_columns = len(header.columns)
-        for raw in handle:
+        # the '##' lines and the #CHROM line came first: line numbers of the file, for messages
+        for line_no, raw in enumerate(handle, start=len(header.lines) + 2):
             line = raw.rstrip("\r\n")
             if not line.strip() or line.startswith("#"):
                 continue
             record_no = len(records) + 1
+            where = f"data record {record_no} (line {line_no} of the file)"
             fields = line.split("\t")
             if len(fields) < 8:
-                raise InputError(self.path, f"{len(fields)} columns where a record has 8 or more",
-                                 "check that the file is tab-separated and complete",
-                                 record=record_no)  # fmt: skip
+                raise InputError(self.path,
+                                 f"{where} has {len(fields)} columns where a record has 8 or more",
+                                 "check that the file is tab-separated and complete (not cut "
+                                 "short)", record=record_no)  # fmt: skip
             try:
                 pos = int(fields[1])
             except ValueError:
-                raise InputError(self.path, f"POS {fields[1]!r} is not a number",
+                raise InputError(self.path, f"{where}: POS {fields[1]!r} is not a number",
                                  "check that the file is a VCF and complete",
                                  record=record_no) from None  # fmt: skip
             info: dict[str, str] = {}
@@ -424,6 +427,12 @@ class _SvVcf:
         for record in records:
             if "EVENT" in record.info and not _mate_ids(record):
                 by_event.setdefault(record.info["EVENT"], []).append(record)
+        # Records naming a mate: a breakend that lost its own MATEID (a filter that rewrote
+        # INFO) is still found from the mate that points to it, rather than counted twice.
+        pointed_by: dict[str, list[_Record]] = {}
+        for record in records:
+            for mate_id in _mate_ids(record):
+                pointed_by.setdefault(mate_id, []).append(record)
         used: set[int] = set()
         built: list[tuple[SvEvent, tuple[int, ...]]] = []
         for record in records:
@@ -431,7 +440,7 @@ class _SvVcf:
                 continue
             used.add(record.record_no)
             if record.problem is None and _bnd(record.alt) is not None:
-                mate = self._find_mate(record, by_id, by_event, used)
+                mate = self._find_mate(record, by_id, by_event, used, pointed_by)
                 if mate is not None:
                     used.add(mate.record_no)
                     built.append(
@@ -442,11 +451,16 @@ class _SvVcf:
         return [event for event, _ in built], [numbers for _, numbers in built]
 
     @staticmethod
-    def _find_mate(record, by_id, by_event, used) -> _Record | None:
+    def _find_mate(record, by_id, by_event, used, pointed_by) -> _Record | None:
         for mate_id in _mate_ids(record):
             mate = by_id.get(mate_id)
             if mate is not None and mate.record_no not in used and _bnd(mate.alt) is not None:
                 return mate
+        if not _mate_ids(record) and record.vcf_id not in ("", "."):
+            # only an unambiguous back-pointer: exactly one record names this one as its mate
+            naming = [r for r in pointed_by.get(record.vcf_id, []) if r.record_no not in used]
+            if len(naming) == 1 and naming[0].problem is None and _bnd(naming[0].alt) is not None:
+                return naming[0]
         group = by_event.get(record.info.get("EVENT", ""), [])
         if not _mate_ids(record) and len(group) == 2:
             mate = group[1] if group[0] is record else group[0]
