@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run (a red CI run can be reproduced, a green one
+# stays green); HYPOTHESIS_PROFILE=explore draws new ones, to hunt for bugs by hand.
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 # <repo>/../shared/data: real caller outputs, read in place and never copied into the repo.
 SHARED_DATA = Path(__file__).parents[1].parent / "shared" / "data"
