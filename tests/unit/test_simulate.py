@@ -440,6 +440,72 @@ def test_some_resistance_variants_are_below_detection(cohort):
     assert max(float(t["true_vaf"]) for t in resistance) <= 0.15
 
 
+def test_each_resistant_clone_carries_one_to_three_passengers_at_its_vaf(cohort):
+    truth = small_variants(cohort / "truth.tsv")
+    hotspot_vaf = {
+        (t["sample"], t["clone"]): t["true_vaf"] for t in truth if t["category"] == "resistance"
+    }
+    passengers = [t for t in truth if t["category"] == "passenger"]
+    assert passengers
+    panel_genes = {"KRAS", "NRAS", "BRAF"}
+    for t in passengers:
+        assert t["gene"] not in panel_genes and t["protein"] == ""
+        # the clone's label is its hotspot's; the passenger sits at the clone's VAF, every draw
+        assert hotspot_vaf[(t["sample"], t["clone"])] == t["true_vaf"], t
+    per_clone: dict[tuple[str, str], set] = {}
+    for t in passengers:
+        per_clone.setdefault((t["patient"], t["clone"]), set()).add((t["chrom"], t["pos"]))
+    clones = {(t["patient"], t["clone"]) for t in truth if t["category"] == "resistance"}
+    assert set(per_clone) == clones
+    assert all(1 <= len(sites) <= 3 for sites in per_clone.values())
+    # truncal variants keep their own label
+    assert {t["clone"] for t in truth if t["category"] == "truncal"} == {"truncal"}
+    params = yaml.safe_load((cohort / "params.yaml").read_text())
+    listed = sum(len(c["passengers"]) for p in params["patients"] for c in p["resistance_clones"])
+    assert listed == sum(len(sites) for sites in per_clone.values())
+
+
+def test_passengers_are_not_in_the_normal_and_pass_like_tumour_variants(cohort):
+    truth = small_variants(cohort / "truth.tsv")
+    for patient in ("P001", "P002", "P003", "P004"):
+        normal = read_calls(cohort / "normal" / f"{patient}_WBC.vcf", "")
+        sites = {
+            (t["chrom"], int(t["pos"]), t["ref"], t["alt"])
+            for t in truth
+            if t["patient"] == patient and t["category"] == "passenger"
+        }
+        assert sites and not sites & set(normal)
+    assert any(t["filter"] == "PASS" for t in truth if t["category"] == "passenger")
+
+
+def test_a_third_clone_is_much_smaller_than_the_second(cohort):
+    # two minor clones of similar size would have trajectories that agree within sampling
+    # noise: one clone by SPEC 5.6's definition, and a truth no method could recover
+    params = yaml.safe_load((cohort / "params.yaml").read_text())
+    triples = [
+        p["resistance_clones"] for p in params["patients"] if len(p["resistance_clones"]) == 3
+    ]
+    assert triples
+    for clones in triples:
+        ratio = clones[2]["ccf_at_progression"] / clones[1]["ccf_at_progression"]
+        assert 0.15 <= ratio <= 0.3
+
+
+def test_the_diluted_met_target_range_keeps_the_tumour_copy_number_above_its_floor():
+    from ctdna_resistance.simulate.structural import (
+        LOW_TF_PLASMA_CN,
+        LOW_TF_RANGE,
+        MIN_TARGET_TUMOUR_CN,
+    )
+
+    # tumour CN at the top of the range: 2 + (2.35 - 2) / p; the former bound 0.064 gave 7.47
+    assert 2 + (LOW_TF_PLASMA_CN - 2) / LOW_TF_RANGE[1] >= MIN_TARGET_TUMOUR_CN
+    assert 2 + (LOW_TF_PLASMA_CN - 2) / 0.064 < MIN_TARGET_TUMOUR_CN
+    assert LOW_TF_RANGE[1] == pytest.approx(
+        (LOW_TF_PLASMA_CN - 2) / (MIN_TARGET_TUMOUR_CN - 2), abs=1e-4
+    )
+
+
 def test_params_record_the_seed_and_the_command(cohort, panel_path):
     params = yaml.safe_load((cohort / "params.yaml").read_text())
     assert params["seed"] == 1 and params["n_patients"] == 4 and params["build"] == "GRCh38"

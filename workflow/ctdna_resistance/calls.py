@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -56,6 +57,15 @@ FILTERED_COLUMNS = [
     "detail",
 ]
 
+# Most non-panel somatic variants one patient's clone analysis uses (SPEC 5.6), and so the most a
+# draw's accounting lists. Clone trajectories are pinned down by a few dozen markers each; more
+# only cost time (EM is linear in markers, and each is re-genotyped in every BAM) and accounting
+# size (a whole-exome VCF has thousands). Above the cap a fixed pseudo-random subset is kept
+# (smallest SHA-256 of the key, marker_rank): unbiased between clones, unlike keeping the highest
+# VAFs, which would keep truncal variants and drop the subclonal passengers of resistant clones;
+# and the same in every draw, so a patient's selection is the draws' selections combined.
+MAX_CLONE_MARKERS = 200
+
 # Why a record was filtered, in the order the checks run; documented in docs of accounting.json.
 REASONS = {
     "unreadable_record": "the reader could not take counts from this record (see detail)",
@@ -97,7 +107,8 @@ def read_normal_alleles(path, build: str) -> set[tuple[str, int, str, str]]:
     return found
 
 
-def _germline_like(vaf: float | None, band: float) -> bool:
+def germline_like(vaf: float | None, band: float) -> bool:
+    """VAF near 0.5 or 1 (within ``band``): what a germline allele looks like."""
     return vaf is not None and (abs(vaf - 0.5) <= band or vaf >= 1 - band)
 
 
@@ -158,8 +169,11 @@ def call_sample(sample: Sample, panel: Panel, config: dict | None = None) -> Sam
     read_total = 0
     records_reported = 0  # input records behind the reported alterations
     if sample.vcf is not None:
-        info, n, somatic_vafs = _call_small_variants(sample, panel, det, calls, reasons)
+        info, n, somatic_vafs, markers = _call_small_variants(sample, panel, det, calls, reasons)
         accounting["vcf"] = info
+        accounting["somatic_markers_found"] = len(markers)
+        kept = sorted(markers, key=marker_rank)[:MAX_CLONE_MARKERS]
+        accounting["somatic_markers"] = {key: markers[key] for key in sorted(kept)}
         accounting["alleles_read"] = n
         read_total += n
         records_reported += len(calls.alterations)  # one row per reported allele
@@ -221,6 +235,7 @@ def _call_small_variants(sample, panel, det, calls, reasons):
     normal = read_normal_alleles(sample.normal_vcf, panel.build) if sample.normal_vcf else set()
     regions = panel.regions() if det["vcf_read"] == "panel_regions" else None
     somatic_vafs: list[float] = []
+    markers: dict[str, str] = {}
     alleles = 0
     with open_vcf(
         sample.vcf,
@@ -239,6 +254,10 @@ def _call_small_variants(sample, panel, det, calls, reasons):
                 calls.filtered.append(_filtered_row(sample, rec, row, reason, detail))
             if _is_somatic_candidate(rec, det, normal, reason):
                 somatic_vafs.append(rec.vaf)
+                # not a panel alteration: a clone marker (SPEC 5.6), when its alleles are plain
+                # bases (a symbolic or '*' allele cannot be counted in a BAM)
+                if reason is not None and _plain_bases(rec.ref) and _plain_bases(rec.alt):
+                    markers[marker_key(rec.chrom, rec.pos, rec.ref, rec.alt)] = _gene_of(rec)
         info = {
             "path": str(sample.vcf),
             "dialect": reader.dialect,
@@ -249,7 +268,27 @@ def _call_small_variants(sample, panel, det, calls, reasons):
             "read_mode": "panel_regions" if reader.used_index else "whole_file",
             "records_read": reader.records_read,
         }
-    return info, alleles, somatic_vafs
+    return info, alleles, somatic_vafs, dict(sorted(markers.items()))
+
+
+def marker_key(chrom: str, pos: int, ref: str, alt: str) -> str:
+    """Key of a small variant, in the form of panel alteration keys (minimal representation)."""
+    pos, ref, alt = minimal_allele(int(pos), ref, alt)
+    return f"{chrom}:{pos}:{ref}>{alt}"
+
+
+def marker_rank(key: str) -> str:
+    """Order in which clone markers are kept under MAX_CLONE_MARKERS (fixed, pseudo-random)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _plain_bases(allele: str) -> bool:
+    return bool(allele) and set(allele.upper()) <= set("ACGT")
+
+
+def _gene_of(rec: VariantRecord) -> str:
+    """The gene the caller's annotation names (first one), or '' without annotation."""
+    return next((a.gene for a in rec.annotations if a.gene), "")
 
 
 def copy_number_key(gene, status: str) -> str:
@@ -460,7 +499,7 @@ def _is_somatic_candidate(rec: VariantRecord, det: dict, normal: set, reason) ->
         return False
     if rec.depth < det["min_depth"] or (rec.alt_reads or 0) < det["min_alt_reads"]:
         return False
-    if _germline_like(rec.vaf, det["germline_vaf_band"]):
+    if germline_like(rec.vaf, det["germline_vaf_band"]):
         return False
     return (rec.chrom, *minimal_allele(rec.pos, rec.ref, rec.alt)) not in normal
 
@@ -513,7 +552,7 @@ def _classify(rec: VariantRecord, panel: Panel, det: dict, normal: set):
         return row, "low_alt_reads", f"{rec.alt_reads} < {det['min_alt_reads']}"
     if (rec.chrom, match.pos, match.ref, match.alt) in normal:
         return row, "in_normal", "allele present in normal_vcf"
-    if _germline_like(rec.vaf, det["germline_vaf_band"]):
+    if germline_like(rec.vaf, det["germline_vaf_band"]):
         return row, "germline_like", f"VAF {rec.vaf:.3f}"
     p_value = detection_p_value(rec.alt_reads, rec.depth, det["background_error"])
     row["p_value"] = p_value

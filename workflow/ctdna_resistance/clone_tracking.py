@@ -1,10 +1,17 @@
 """A patient's clones (SPEC 5.6) and their decay after anti-EGFR withdrawal (SPEC 5.7).
 
-Clusters the patient's small-variant resistance alterations by their read counts across draws
-(clones.cluster_clones), pools each clone's reads per draw for its cellular prevalence, and fits
-exponential decay per resistant clone over the draws after anti-EGFR therapy ended
-(decay.fit_decay). Copy-number and fusion alterations carry no read counts comparable with SNVs
-and stay unassigned.
+Clusters the patient's small-variant resistance alterations together with its other somatic
+small variants (clone markers: truncal and passenger variants outside the panel's alterations,
+tracking.clone_marker_sites) by their read counts across draws (clones.cluster_clones), pools each
+clone's reads per draw for its cellular prevalence, and fits exponential decay per resistant clone
+(one that carries a panel alteration) over the draws after anti-EGFR therapy ended
+(decay.fit_decay). Without a detected panel small variant there is no clone analysis. Copy-number
+and fusion alterations carry no read counts comparable with SNVs and stay unassigned.
+
+A marker's counts at a draw come from the caller's record there (PASS or filtered), else from the
+draw's BAM or coverage file (tracking.marker_counts); a draw with none of these is uninformative
+for it, as for panel sites. So, from VCFs alone, a clone absent at baseline (no record) is told
+apart from the truncal clone only by the draws where it is seen.
 """
 
 from __future__ import annotations
@@ -17,7 +24,14 @@ from ctdna_resistance.decay import DecayFit, fit_decay
 from ctdna_resistance.samplesheet import DEFAULT_ANTI_EGFR, Treatment
 from ctdna_resistance.stats import lod95
 from ctdna_resistance.tables import write_tsv
-from ctdna_resistance.tracking import SMALL_VARIANT_TYPES, DrawData, Observation
+from ctdna_resistance.tracking import (
+    SMALL_VARIANT_TYPES,
+    DrawData,
+    Observation,
+    clone_marker_sites,
+    marker_counts,
+    small_variant_rows,
+)
 
 CLONE_COLUMNS = [
     "patient", "clone", "resistant", "members", "sample", "collection_date", "prevalence",
@@ -32,14 +46,19 @@ class PatientClones:
     members: dict[str, list[str]] = field(default_factory=dict)  # clone -> alteration labels
     decay: dict[str, DecayFit] = field(default_factory=dict)
     anti_egfr_end: dt.date | None = None
-    present: list[list[str]] = field(default_factory=list)  # per draw: clones detected there
+    # per draw: the clones with a member detected there (a panel alteration detected, or a
+    # clone marker the caller called somatic in that draw)
+    present: list[list[str]] = field(default_factory=list)
+    # per draw: the clones with a panel alteration detected there (resistant clones only)
+    resistance_present: list[list[str]] = field(default_factory=list)
     pooled: dict[str, tuple[list[int], list[int]]] = field(default_factory=dict)  # alt, depth
 
     def polyclonal_at(self, index: int) -> bool | None:
-        """Two or more resistant clones detected at this draw (None without clone analysis)."""
+        """Two or more resistant clones detected at this draw by their panel alterations (None
+        without clone analysis); a clone seen only through its markers does not count."""
         if self.result is None:
             return None
-        return len(self.present[index]) >= 2
+        return len(self.resistance_present[index]) >= 2
 
 
 def anti_egfr_end_date(treatments: list[Treatment], agents=DEFAULT_ANTI_EGFR) -> dt.date | None:
@@ -57,7 +76,10 @@ def track_clones(
     detection: dict,
     agents=DEFAULT_ANTI_EGFR,
 ) -> PatientClones:
-    """Cluster the patient's small variants into clones; set ``obs.clone``; fit decay."""
+    """Cluster the patient's small variants into clones; set ``obs.clone``; fit decay.
+
+    Panel small variants ever detected and the patient's clone markers are clustered together; a
+    clone is resistant when it carries a panel alteration (SPEC 5.6)."""
     keys = [
         key
         for key, obs in series.items()
@@ -65,16 +87,29 @@ def track_clones(
     ]
     end = anti_egfr_end_date(treatments, agents)
     if not keys:
-        return PatientClones(None, anti_egfr_end=end, present=[[] for _ in draws])
+        return PatientClones(
+            None,
+            anti_egfr_end=end,
+            present=[[] for _ in draws],
+            resistance_present=[[] for _ in draws],
+        )
     trajectories = [
         Trajectory(
             key=key,
             alt_reads=[(o.alt_reads or 0) if o.depth else 0 for o in series[key]],
             depths=[o.depth or 0 for o in series[key]],
-            resistant=True,  # every tracked alteration is a panel resistance alteration
+            resistant=True,  # a panel resistance alteration
         )
         for key in keys
     ]
+    markers = clone_marker_sites(draws)
+    rows = [small_variant_rows(draw) for draw in draws]
+    for key in markers:
+        counts = [marker_counts(draw, key, r) for draw, r in zip(draws, rows, strict=True)]
+        if any(depth for _, depth in counts):
+            trajectories.append(
+                Trajectory(key, [a for a, _ in counts], [d for _, d in counts], resistant=False)
+            )
     fractions = [d.accounting.get("tumor_fraction", {}).get("value") for d in draws]
     result = cluster_clones(
         trajectories,
@@ -84,24 +119,24 @@ def track_clones(
     )
     clones = PatientClones(result, anti_egfr_end=end)
     for key, clone in result.assignments.items():
+        if key in markers:
+            clones.members.setdefault(clone, []).append(markers[key].label)
+            continue
         for obs in series[key]:
             obs.clone = clone
         row = next(o.row for o in series[key] if o.row)
         clones.members.setdefault(clone, []).append(f"{row['gene']} {row['alteration']}")
-    for index in range(len(draws)):
-        clones.present.append(
-            sorted(
-                {
-                    clone
-                    for key, clone in result.assignments.items()
-                    if series[key][index].status == "detected"
-                }
-            )
-        )
+    for index, draw in enumerate(draws):
+        by_panel = {result.assignments[k] for k in keys if series[k][index].status == "detected"}
+        called = draw.accounting.get("somatic_markers") or {}
+        by_marker = {clone for key, clone in result.assignments.items() if key in called}
+        clones.resistance_present.append(sorted(by_panel))
+        clones.present.append(sorted(by_panel | by_marker))
+    by_key = {t.key: t for t in trajectories}
     for clone in sorted(clones.members):
-        clones.pooled[clone] = _pooled(series, result, clone)
+        clones.pooled[clone] = _pooled(by_key, result, clone, len(draws))
     if end is not None:
-        for clone in sorted(clones.members):
+        for clone in result.resistant_clones:  # SPEC 5.7: decay of resistant clones
             alt, depth = clones.pooled[clone]
             positive = [d for d in depth if d]
             lod = (
@@ -119,13 +154,13 @@ def track_clones(
     return clones
 
 
-def _pooled(series, result: CloneResult, clone: str) -> tuple[list[int], list[int]]:
+def _pooled(
+    trajectories: dict[str, Trajectory], result: CloneResult, clone: str, n_draws: int
+) -> tuple[list[int], list[int]]:
     """A clone's alt reads and depth per draw, summed over its members."""
-    members = [k for k, c in result.assignments.items() if c == clone]
-    n = len(next(iter(series.values())))
-    alt = [sum((series[k][i].alt_reads or 0) if series[k][i].depth else 0 for k in members)
-           for i in range(n)]  # fmt: skip
-    depth = [sum(series[k][i].depth or 0 for k in members) for i in range(n)]
+    members = [trajectories[k] for k, c in result.assignments.items() if c == clone]
+    alt = [sum(t.alt_reads[i] for t in members) for i in range(n_draws)]
+    depth = [sum(t.depths[i] for t in members) for i in range(n_draws)]
     return alt, depth
 
 

@@ -28,6 +28,8 @@ binomial mixture can split one clone whose alterations differ by more than binom
 from __future__ import annotations
 
 import math
+from collections import Counter
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -259,3 +261,28 @@ def _present(alt: int, depth: int, background_error: float, alpha: float) -> boo
     if background_error <= 0:
         return True
     return binomial_at_least(alt, depth, background_error) < alpha
+
+
+def adjusted_rand_index(truth: Sequence[Hashable], predicted: Sequence[Hashable]) -> float:
+    """Hubert and Arabie's (1985) adjusted Rand index of two labellings of the same items.
+
+    1 for identical partitions (whatever the label names), about 0 for chance agreement, negative
+    below chance. When both labellings put every item in one cluster (or every item alone), the
+    index is 0/0; it is then 1, as in scikit-learn."""
+    if len(truth) != len(predicted):
+        raise ValueError("the two labellings must label the same items")
+    n = len(truth)
+    if n < 2:
+        return 1.0
+
+    def pairs(count: int) -> int:
+        return count * (count - 1) // 2
+
+    both = sum(pairs(c) for c in Counter(zip(truth, predicted, strict=True)).values())
+    rows = sum(pairs(c) for c in Counter(truth).values())
+    cols = sum(pairs(c) for c in Counter(predicted).values())
+    expected = rows * cols / pairs(n)
+    maximum = (rows + cols) / 2
+    if maximum == expected:
+        return 1.0
+    return (both - expected) / (maximum - expected)

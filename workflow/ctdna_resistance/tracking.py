@@ -9,7 +9,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from ctdna_resistance.calls import detection_settings
+from ctdna_resistance.calls import (
+    DEFAULT_DETECTION,
+    MAX_CLONE_MARKERS,
+    detection_settings,
+    germline_like,
+    marker_key,
+    marker_rank,
+)
 from ctdna_resistance.samplesheet import Sample
 from ctdna_resistance.stats import detection_p_value, is_supported, lod95
 from ctdna_resistance.tables import read_tsv, write_tsv
@@ -94,6 +101,83 @@ class SiteEvidence:
 SMALL_VARIANT_TYPES = ("snv", "mnv", "insertion", "deletion", "indel")
 
 
+@dataclass(frozen=True)
+class MarkerSite:
+    """A somatic small variant outside the panel's alterations, used to trace clones."""
+
+    chrom: str
+    pos: int
+    ref: str
+    alt: str
+    gene: str  # from the caller's annotation; '' without one
+
+    @property
+    def label(self) -> str:
+        """Readable and stable: 'FBXW7 4:152477337 C>G', or '4:152477337 C>G' without a gene."""
+        site = f"{self.chrom}:{self.pos} {self.ref}>{self.alt}"
+        return f"{self.gene} {site}" if self.gene else site
+
+
+def small_variant_rows(draw: DrawData) -> dict[str, dict]:
+    """The draw's filtered.tsv rows of VCF alleles with counts, by minimal-allele key."""
+    rows = {}
+    for row in draw.filtered:
+        if row.get("ref") and row.get("alt") and row.get("reason") != "unreadable_record":
+            rows.setdefault(marker_key(row["chrom"], row["pos"], row["ref"], row["alt"]), row)
+    return rows
+
+
+def clone_marker_sites(draws: list[DrawData]) -> dict[str, MarkerSite]:
+    """The patient's clone markers (SPEC 5.6), sorted by key, at most MAX_CLONE_MARKERS.
+
+    A marker is a small variant that calls.py counted as somatic in at least one draw (PASS,
+    depth and alt reads above the detection minimums, not in the matched normal, VAF outside the
+    germline band: accounting ``somatic_markers``) and that is not a panel alteration. A site whose
+    VAF is germline-like in any draw with enough depth is left out: one somatic-looking draw of a
+    germline SNP must not make it a clone."""
+    panel_keys = {row["key"] for draw in draws for row in draw.alterations}
+    found: dict[str, str] = {}
+    for draw in draws:
+        for key, gene in (draw.accounting.get("somatic_markers") or {}).items():
+            if key not in panel_keys and not found.get(key):
+                found[key] = gene
+    if not found:
+        return {}
+    for draw in draws:
+        det = {**DEFAULT_DETECTION, **(draw.accounting.get("detection") or {})}
+        for key, row in small_variant_rows(draw).items():
+            depth, vaf = _num(row["depth"], int), _num(row["vaf"])
+            enough = depth is not None and depth >= det["min_depth"]
+            if key in found and enough and germline_like(vaf, det["germline_vaf_band"]):
+                del found[key]
+    keys = sorted(sorted(found, key=marker_rank)[:MAX_CLONE_MARKERS])
+    sites = {}
+    for key in keys:
+        chrom_pos, change = key.rsplit(":", 1)
+        chrom, pos = chrom_pos.rsplit(":", 1)
+        ref, alt = change.split(">")
+        sites[key] = MarkerSite(chrom, int(pos), ref, alt, found[key])
+    return sites
+
+
+def marker_counts(draw: DrawData, key: str, rows: dict[str, dict]) -> tuple[int, int]:
+    """(alt reads, depth) of a marker at one draw: the caller's record (PASS or filtered) when
+    there is one, else the reads counted in the draw's BAM, else the coverage file's depth with
+    no alt read (the caller wrote nothing there), else (0, 0): an uninformative draw.
+
+    ``rows`` is small_variant_rows(draw)."""
+    row = rows.get(key)
+    if row is not None:
+        depth, alt = _num(row["depth"], int), _num(row["alt_reads"], int)
+        if depth and alt is not None and 0 <= alt <= depth:
+            return alt, depth
+    evidence = draw.evidence.get(key)
+    if evidence is not None and evidence.depth:
+        alt = evidence.alt_reads or 0
+        return (alt, evidence.depth) if alt <= evidence.depth else (0, 0)
+    return 0, 0
+
+
 def patient_sites(draws: list[DrawData]) -> dict[str, tuple[str, int, str, str]]:
     """Every small variant detected in any of the patient's draws: key -> (chrom, pos, ref, alt)."""
     sites = {}
@@ -106,31 +190,53 @@ def patient_sites(draws: list[DrawData]) -> dict[str, tuple[str, int, str, str]]
 
 def gather_evidence(draws: list[DrawData], genotype_settings=None, reference=None, build=None):
     """Re-genotype every draw with a BAM at every site seen in the patient (SPEC 5.2), or read
-    the depth there from the draw's coverage file; sets ``draw.evidence``."""
+    the depth there from the draw's coverage file; sets ``draw.evidence``.
+
+    The sites are the panel small variants detected in any draw and, when there are any, the
+    patient's clone markers (clone_marker_sites). The REF alleles of the panel sites are checked
+    against ``reference``; those of the markers are not (that check already tells whether the BAM
+    and the calls share a reference, and a partial reference such as the demo's holds only the
+    panel sites), except in a CRAM, which needs the reference to be read at all."""
     from ctdna_resistance.genotype import GenotypeSettings, count_alleles
     from ctdna_resistance.io.coverage import read_depths
 
     sites = patient_sites(draws)
     if not sites:
-        return
+        return  # no panel small variant, no clone analysis: markers are not needed either
+    markers = {
+        key: (marker.chrom, marker.pos, marker.ref, marker.alt)
+        for key, marker in clone_marker_sites(draws).items()
+        if key not in sites
+    }
     for draw in draws:
         if draw.sample.bam is not None:
-            counts = count_alleles(
-                draw.sample.bam,
-                list(sites.values()),
-                settings=genotype_settings or GenotypeSettings(),
-                reference=reference,
-                expected_build=build,
-            )
-            draw.evidence = {
-                key: SiteEvidence(count.depth, count.alt_reads, "bam")
-                for key, count in zip(sites, counts, strict=True)
-            }
+            evidence = {}
+            cram = str(draw.sample.bam).lower().endswith(".cram")
+            for group, checked in ((sites, True), (markers, cram)):
+                if not group:
+                    continue
+                counts = count_alleles(
+                    draw.sample.bam,
+                    list(group.values()),
+                    settings=genotype_settings or GenotypeSettings(),
+                    reference=reference if checked else None,
+                    expected_build=build,
+                    # another draw's BAM listed by mistake is refused, not counted (issue 7)
+                    expected_samples=tuple(
+                        name for name in (draw.sample.sample, draw.sample.vcf_sample) if name
+                    ),
+                )
+                evidence.update(
+                    (key, SiteEvidence(count.depth, count.alt_reads, "bam"))
+                    for key, count in zip(group, counts, strict=True)
+                )
+            draw.evidence = dict(sorted(evidence.items()))
         elif draw.sample.coverage is not None:
-            depths = read_depths(draw.sample.coverage, [(c, p) for c, p, _, _ in sites.values()])
+            every = sites | markers
+            depths = read_depths(draw.sample.coverage, [(c, p) for c, p, _, _ in every.values()])
             draw.evidence = {
                 key: SiteEvidence(depths.get((site[0], site[1])), None, "coverage")
-                for key, site in sites.items()
+                for key, site in sorted(every.items())
             }
 
 

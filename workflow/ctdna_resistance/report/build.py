@@ -258,7 +258,7 @@ def _finite(value: float) -> float | None:
 def _headline(alterations, emerging, previous, panel: Panel, clones=None, index=0) -> str:
     text = _headline_text(alterations, emerging, previous, panel)
     if clones is not None and clones.polyclonal_at(index):
-        text += f"; polyclonal: {len(clones.present[index])} clones"
+        text += f"; polyclonal: {len(clones.resistance_present[index])} resistant clones"
     return text
 
 

@@ -12,6 +12,8 @@ The model, per patient (all random draws from numpy's default_rng, seeded by (se
 * Tumour fraction TF(t) = o*B / (1 + o*B) with o the baseline odds (baseline TF 2-30%).
 * True VAF: truncal = TF/2; resistance = TF * CCF_j / 2; germline 0.5 or 1.0; clonal
   haematopoiesis (CH) = blood VAF * (1 - TF), because non-tumour cfDNA comes from blood cells.
+  Each resistant clone also carries 1-3 passenger SNVs in non-panel genes at its CCF (truth clone =
+  the clone's label), so that clones can be told apart by more than their one panel hotspot.
 * Depth per site ~ negative binomial around the draw's mean (1,500-5,000x); alt reads =
   Binomial(depth, VAF) + min(Binomial(ref reads, 2e-4), 3) sequencing errors. The error reads are
   capped so that noise alone never reaches the 5 reads a PASS call needs: every PASS record is a
@@ -22,6 +24,7 @@ The model, per patient (all random draws from numpy's default_rng, seeded by (se
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import shlex
@@ -50,6 +53,7 @@ from ctdna_resistance.simulate.genome import (
     CONTIG_LENGTHS,
     CONTIG_RANK,
     GERMLINE_GENES,
+    PASSENGER_GENES,
     TRUNCAL_GENES,
     non_panel_span,
 )
@@ -114,13 +118,14 @@ TRUTH_SAMPLE_COLUMNS = (
 class Site:
     """A simulated variant of one patient."""
 
-    category: str  # resistance | truncal | germline | chip
+    category: str  # resistance | passenger | truncal | germline | chip
     gene: str
     protein: str
     chrom: str
     pos: int
     ref: str
     alt: str
+    clone: str = ""  # passengers: the label of the resistant clone that carries them
 
     @property
     def sort_key(self) -> tuple[int, int, str, str]:
@@ -129,7 +134,7 @@ class Site:
 
 @dataclass(frozen=True, slots=True)
 class Clone:
-    """A resistant subclone carrying one panel hotspot."""
+    """A resistant subclone carrying one panel hotspot (and non-panel passenger SNVs)."""
 
     site: Site
     pre_existing: bool
@@ -137,6 +142,7 @@ class Clone:
     seed_burden: float  # burden (relative to baseline total) when it appears
     growth_per_day: float
     ccf_at_progression: float
+    passengers: tuple[Site, ...] = ()
 
 
 @dataclass(slots=True)
@@ -184,9 +190,17 @@ class PatientPlan:
         return self.therapy_start_day <= day <= end
 
     def all_sites(self) -> list[Site]:
+        """Hotspot and background sites, whose counts come from the patient's main stream
+        (passengers, added later, have their own: see passenger_sites)."""
         sites = [clone.site for clone in self.clones] + list(self.truncal)
         sites += [site for site, _ in self.germline] + [site for site, _ in self.chip]
         return sorted(sites, key=lambda site: site.sort_key)
+
+    def passenger_sites(self) -> list[Site]:
+        return sorted(
+            (site for clone in self.clones for site in clone.passengers),
+            key=lambda site: site.sort_key,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,8 +322,16 @@ def _add_resistance_clones(
         used.add((spot.chrom, spot.pos))
         if len(chosen) == wanted:
             break
-    # the first clone dominates; the others stay small, some below the caller's limit
-    fractions = [float(rng.uniform(0.4, 0.7))] + [float(rng.uniform(0.01, 0.1)) for _ in chosen[1:]]
+    # The first clone dominates; the others stay small, some below the caller's limit. A third
+    # clone has 0.15-0.3x the second's CCF: SPEC 5.6 defines a clone by its trajectory, and two
+    # minor clones drawn independently from 1-10% often have trajectories that agree within
+    # sampling noise, i.e. are one clone to any method (the truth could not be recovered).
+    fractions = [float(rng.uniform(0.4, 0.7))]
+    for _ in chosen[1:]:
+        if len(fractions) == 1:
+            fractions.append(float(rng.uniform(0.01, 0.1)))
+        else:
+            fractions.append(fractions[-1] * float(rng.uniform(0.15, 0.3)))
     total = sum(fractions)
     start = plan.therapy_start_day
     progression_day = plan.progression_day
@@ -417,6 +439,58 @@ def _add_background_sites(
     for gene_index in rng.choice(len(chip_genes), size=n_chip, replace=False):
         site = non_panel_site("chip", chip_genes[int(gene_index)])
         plan.chip.append((site, float(rng.uniform(0.004, 0.03))))
+
+
+def _add_passengers(
+    plan: PatientPlan, panel: PanelSites, build: str, rng: np.random.Generator
+) -> None:
+    """1-3 passenger SNVs per resistant clone, in non-panel genes, at the clone's CCF.
+
+    Drawn from their own stream after every other site, so the rest of the patient is the same
+    with or without them."""
+    used = {(site.chrom, site.pos) for site in plan.all_sites()}
+    genes = [
+        gene
+        for gene in PASSENGER_GENES
+        if not panel.overlaps_locus(*_span_tuple(non_panel_span(gene, build)), pad=1000)
+    ]
+    if not genes:
+        return
+    clones = []
+    for clone in plan.clones:
+        label = _clone_label(clone.site)
+        passengers = []
+        for _ in range(int(rng.integers(1, 4))):
+            span = non_panel_span(genes[int(rng.integers(len(genes)))], build)
+            end = min(span.end, CONTIG_LENGTHS[build][span.chrom])
+            pos = _free_position(
+                rng, span.chrom, span.start, end, used,
+                lambda chrom, pos: panel.in_locus(chrom, pos, pad=1000),
+            )  # fmt: skip
+            ref, alt = _random_snv(rng)
+            passengers.append(Site("passenger", span.gene, "", span.chrom, pos, ref, alt, label))
+        clones.append(dataclasses.replace(clone, passengers=tuple(passengers)))
+    plan.clones = clones
+
+
+def _simulate_passengers(
+    plan: PatientPlan, states: list, rng: np.random.Generator
+) -> tuple[dict[Site, tuple[int, int]], list[list[Observation]]]:
+    """Normal (depth, 0) and per-draw observations of the passengers, from their own stream."""
+    writer = WRITERS[plan.dialect]
+    normal = {site: (_depth(rng, plan.normal_mean_depth), 0) for site in plan.passenger_sites()}
+    carrier = {site: clone.site for clone in plan.clones for site in clone.passengers}
+    draws = []
+    for draw, (tf, ccf) in enumerate(states):
+        observations = []
+        for site in plan.passenger_sites():
+            vaf = tf * ccf[carrier[site]] / 2
+            depth = _depth(rng, plan.mean_depths[draw])
+            alt = _alt_reads(rng, depth, vaf)
+            filters = writer.call_filters(site.category, depth, alt)
+            observations.append(Observation(site, vaf, depth, alt, filters))
+        draws.append(observations)
+    return normal, draws
 
 
 def _sensitive_burden(
@@ -592,6 +666,7 @@ def _patient_params(plan: PatientPlan, tumour_fractions: list[float]) -> dict:
                 "growth_per_day": _rounded(clone.growth_per_day),
                 "ccf_at_progression": _rounded(clone.ccf_at_progression),
                 "decay_half_life_days_after_withdrawal": _rounded(plan.decay_half_life_days),
+                "passengers": [_site_params(site) for site in clone.passengers],
             }
             for clone in plan.clones
         ],
@@ -609,6 +684,7 @@ def _model_params() -> dict:
         "vaf": {
             "truncal": "TF / 2",
             "resistance": "TF * CCF / 2",
+            "passenger": "TF * CCF / 2 of its resistant clone (1-3 non-panel SNVs per clone)",
             "germline": "0.5 (het, p=0.75) or 1.0 (hom)",
             "chip": "blood VAF * (1 - TF)",
         },
@@ -719,6 +795,8 @@ def _clone_label(site: Site) -> str:
     """The clone a variant belongs to: a resistant clone is named by its point mutation."""
     if site.category == "resistance":
         return f"{site.gene} {site.protein}"
+    if site.category == "passenger":
+        return site.clone
     return "truncal" if site.category == "truncal" else ""
 
 
@@ -765,12 +843,20 @@ def _write_cohort(
         structural_rng = np.random.default_rng([seed, index, 3])
         evidence_rng = np.random.default_rng([seed, index, 4])
         bam_rng = np.random.default_rng([seed, index, 5])
+        passenger_rng = np.random.default_rng([seed, index, 6])
         plan = _design_patient(
             index, n_draws, panel, build, design_rng, pre_existing=index == pre_existing_index
         )
+        _add_passengers(plan, panel, build, passenger_rng)
         normal_counts = _sample_normal(plan, counts_rng)
         draws = _simulate_draws(plan, counts_rng)
         states = [tumour_state(plan, day) for day in plan.draw_days]
+        passenger_normal, passenger_draws = _simulate_passengers(plan, states, passenger_rng)
+        normal_counts |= passenger_normal
+        draws = [
+            sorted(observations + extra, key=lambda obs: obs.site.sort_key)
+            for observations, extra in zip(draws, passenger_draws, strict=True)
+        ]
         structural = design_structural(plan, full_panel, build, structural_rng, states)
         writer = WRITERS[plan.dialect]
         normal_name = f"{plan.patient}_WBC"

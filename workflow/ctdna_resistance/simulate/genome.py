@@ -89,6 +89,9 @@ _NON_PANEL_SPANS = {
 TRUNCAL_GENES = ("APC", "TP53", "SMAD4", "FBXW7", "SOX9")
 CHIP_GENES = ("DNMT3A", "TET2", "ASXL1", "PPM1D")
 GERMLINE_GENES = ("APOB", "TTN", "MUC16", "LRP1B", "APC", "TP53")
+# Non-panel genes that carry a resistant clone's passenger SNVs (long genes, where passengers
+# of a colorectal tumour are most often found, and two tumour suppressors).
+PASSENGER_GENES = ("TTN", "MUC16", "LRP1B", "APOB", "SMAD4", "FBXW7")
 
 
 def non_panel_span(gene: str, build: str) -> GeneSpan:

@@ -45,9 +45,12 @@ from ctdna_resistance.simulate.genome import CONTIG_LENGTHS, non_panel_span
 CN_FORMAT_BY_ROLE = {0: "cnvkit", 1: "cnvkit", 2: "seg", 3: "seg"}
 SV_CALLER_BY_ROLE = {0: "manta", 1: "delly", 2: "delly", 3: "manta"}
 FUSION_BY_ROLE = {1: ("CCDC6", "RET"), 2: ("ETV6", "NTRK3"), 3: ("EML4", "ALK")}
-LOW_TF_RANGE = (0.035, 0.064)  # min_tumor_fraction 0.03 < p, and 2 + 0.35 / p >= 7.5
 LOW_TF_PLASMA_CN = 2.35  # below the 2.5 plasma rule by more than the segment noise (3%)
 MIN_TARGET_TUMOUR_CN = 7.5  # above the 6-copy amp_copies rule by more than the noise
+# Tumour fractions p of the diluted MET target: min_tumor_fraction 0.03 < p, and the tumour CN
+# 2 + (2.35 - 2) / p must stay >= 7.5, i.e. p <= 0.35 / 5.5 = 0.063636... The bound is that value
+# rounded down (the former 0.064 gave tumour CN 7.47 at p = 0.064, failing the assertion below).
+LOW_TF_RANGE = (0.035, 0.0636)
 SV_DEPTH_FACTOR = 0.5  # breakend-informative fragments per site, relative to the draw depth
 SPLIT_SHARE = 0.55
 NON_PANEL_DEL_GENES = ("SMAD4", "LRP1B", "FBXW7", "APC")

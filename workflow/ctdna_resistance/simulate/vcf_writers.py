@@ -48,7 +48,7 @@ class CallRecord:
     depth: int
     alt_reads: int
     filters: tuple[str, ...]  # () means PASS
-    category: str  # resistance | truncal | germline | chip (drives cosmetic fields only)
+    category: str  # resistance | passenger | truncal | germline | chip (cosmetic fields only)
     normal_depth: int = 0
     normal_alt_reads: int = 0
 
@@ -106,7 +106,7 @@ def _log10_ratio_lod(alt: int, depth: int, error: float = 1e-3) -> float:
 
 
 def _tumour_derived(category: str) -> bool:
-    return category in ("resistance", "truncal")
+    return category in ("resistance", "passenger", "truncal")
 
 
 class Mutect2Writer:
