@@ -265,7 +265,8 @@ def _call_small_variants(sample, panel, det, calls, reasons):
             "build": reader.build,
             "contig_style": reader.contig_style,
             "used_index": reader.used_index,
-            "read_mode": "panel_regions" if reader.used_index else "whole_file",
+            # panel_regions through the index or by scanning an unindexed text VCF (io/vcf.py)
+            "read_mode": "whole_file" if reader.read_mode == "whole_file" else "panel_regions",
             "records_read": reader.records_read,
         }
     return info, alleles, somatic_vafs, dict(sorted(markers.items()))

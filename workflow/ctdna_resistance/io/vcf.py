@@ -1,15 +1,19 @@
 """Small-variant VCF reader: every caller dialect of SPEC 3.4 into `VariantRecord`s.
 
-Streams with cyvcf2 (htslib); reads only the requested regions when a .tbi/.csi index sits next to
-the file. One `VariantRecord` per ALT allele, with that allele's own counts. Records that cannot be
+Streams with cyvcf2 (htslib). Given regions, reads only those: through the .tbi/.csi index when
+one sits next to the file, else by a byte-level scan of the text VCF that hands cyvcf2 only the
+overlapping lines (`vcf_prefilter`); a BCF without an index is read whole. One `VariantRecord`
+per ALT allele, with that allele's own counts. Records that cannot be
 assessed are yielded with `problem` set, never dropped. File-level trouble raises `InputError`.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 import re
+import tempfile
 import warnings
 import zlib
 from collections.abc import Iterator
@@ -31,6 +35,7 @@ from ctdna_resistance.io.vcf_dialects import (
     missing_count_fields,
     parse_header_fields,
 )
+from ctdna_resistance.io.vcf_prefilter import is_text_vcf, kept_numbers, write_region_lines
 from ctdna_resistance.records import BUILDS, Annotation, VariantRecord, normalise_contig
 
 __all__ = ["DIALECTS", "VcfReader", "detect_build", "detect_dialect", "open_vcf"]
@@ -66,6 +71,30 @@ _OTHER_ASSEMBLIES = {
 }
 
 _CONTIG_LINE = re.compile(r"^##contig=<(.*)>\s*$")
+_FIELD_LINE = re.compile(r"^##(INFO|FORMAT)=<(.*)$", re.M)
+_FIELD_ID = re.compile(r"(?:^|,)ID=([^,>]*)")
+_FIELD_TYPE = re.compile(r"(?:^|,)Type=([^,>]*)")
+_VCF_TYPES = {"Integer", "Float", "Flag", "Character", "String"}
+
+
+def _undeclarable_type(header_text: str) -> str | None:
+    """'##FORMAT DP Type=nteger' for the first INFO/FORMAT line without a type VCF has.
+
+    htslib reads such a field as a String with a warning, and cyvcf2 then raises a bare Exception
+    (or KeyError, when Type is missing) when the field is asked for: the header is refused first.
+    """
+    for kind, body in _FIELD_LINE.findall(header_text):
+        found_id = _FIELD_ID.search(body)
+        field_id = found_id.group(1) if found_id else "(no ID)"
+        found_type = _FIELD_TYPE.search(body)
+        field_type = found_type.group(1) if found_type else None
+        if field_type not in _VCF_TYPES:
+            shown = "no Type" if field_type is None else f"Type={field_type}"
+            shown = shown.encode("unicode_escape").decode("ascii")  # control bytes made visible
+            return f"##{kind} {field_id.encode('unicode_escape').decode('ascii')} {shown}"
+    return None
+
+
 _TUMOUR_OPTION = re.compile(r"(?:--tumou?r[-_]sample|\s-tumou?r)[=\s]+\"?([^\s\",>]+)")
 _TUMOUR_NAMES = ("TUMOR", "TUMOUR")
 
@@ -77,8 +106,13 @@ def _names_build(text: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def _contigs(header_text: str) -> list[tuple[str, int | None, str]]:
-    """(ID, length, assembly) of each ##contig line, in header order."""
+@functools.lru_cache(maxsize=8)
+def _contigs(header_text: str) -> tuple[tuple[str, int | None, str], ...]:
+    """(ID, length, assembly) of each ##contig line, in header order.
+
+    Cached: opening a file asks three times (other assembly, build, contig names), and a header
+    with the ~3,400 contigs of GRCh38 + alts/decoys costs ~8 ms a pass.
+    """
     contigs = []
     for line in header_text.splitlines():
         match = _CONTIG_LINE.match(line)
@@ -93,7 +127,7 @@ def _contigs(header_text: str) -> list[tuple[str, int | None, str]]:
                 attributes.get("assembly", ""),
             )
         )
-    return contigs
+    return tuple(contigs)
 
 
 def _foreign_contig(header_text: str) -> str | None:
@@ -389,11 +423,19 @@ class VcfReader:
 
     Attributes: ``path``, ``dialect``, ``sample`` (None for sites-only LoFreq), ``samples``,
     ``build`` (None when the header does not tell), ``contig_style`` ('chr'/'nochr'),
-    ``used_index``, ``records_read`` (VCF data lines read so far) and ``blank_lines`` (empty
-    lines skipped; they are not records).
+    ``used_index``, ``read_mode``, ``records_read`` (VCF records parsed so far),
+    ``lines_scanned`` (data lines a region scan looked at) and ``blank_lines`` (empty lines
+    skipped; they are not records).
 
-    ``record_no`` of each record is the 1-based index of its data line among the data lines read;
-    with an indexed region read that is the index within what was read, not within the file.
+    ``read_mode`` says how regions were applied: 'regions_index' (htslib region queries through
+    the index), 'regions_scan' (a text VCF without an index: its lines were filtered by
+    CHROM/POS before cyvcf2 parsed the overlapping ones) or 'whole_file' (no regions given, or a
+    BCF without an index: every record is yielded). Both region modes return the records whose
+    span (POS to POS + len(REF) - 1, or INFO/END) shares a base with a region, each once.
+
+    ``record_no`` of each record is the 1-based index of its data line among the file's data
+    lines (blank lines not counted) for a whole-file read and a region scan; with an indexed
+    region read it is the index within what was read, not within the file.
     Regions are (contig, start, end), 1-based inclusive, contig in the panel's normalised style.
     """
 
@@ -408,8 +450,10 @@ class VcfReader:
     ):
         self.path = str(path)
         self.records_read = 0
+        self.lines_scanned = 0
         self.blank_lines = 0
         self.used_index = False
+        self.read_mode = "whole_file"
         self._regions = regions
         self._vcf = self._open()
         try:
@@ -460,6 +504,14 @@ class VcfReader:
         if "#CHROM" not in header_text:
             raise InputError(self.path, "no #CHROM header line: not a VCF",
                              "give a VCF, bgzipped VCF or BCF")  # fmt: skip
+        bad_type = _undeclarable_type(header_text)
+        if bad_type is not None:
+            raise InputError(
+                self.path,
+                f"{bad_type}: every INFO/FORMAT line needs a VCF type (Integer, Float, Flag, "
+                "Character or String)",
+                "fix that header line (check it with bcftools view -h)",
+            )
         self._fields: HeaderFields = parse_header_fields(header_text)
         self.samples: list[str] = samples
         self.dialect = self._choose_dialect(header_text, caller)
@@ -514,6 +566,9 @@ class VcfReader:
         self.used_index = self._regions is not None and self._index_path() is not None
         if self.used_index:
             self._refuse_stale_index()
+            self.read_mode = "regions_index"
+        elif self._regions is not None and is_text_vcf(self.path):
+            self.read_mode = "regions_scan"
         # Lengths of the build the positions are checked against (the header's, else the run's).
         build = self.build or (expected if expected_build is not None else None)
         self._contig_lengths = CONTIG_LENGTHS.get(build, {}) if build else {}
@@ -622,9 +677,13 @@ class VcfReader:
             merged.append((name, current_start, current_end))
         return merged
 
-    def _variants(self) -> Iterator:
-        if self.used_index:
+    def _variants(self) -> Iterator[tuple[int, cyvcf2.Variant]]:
+        """(record_no, variant) of each record to yield, in the read mode chosen."""
+        if self.read_mode == "regions_index":
             yield from self._region_variants()
+            return
+        if self.read_mode == "regions_scan":
+            yield from self._scanned_variants()
             return
         iterator = iter(self._vcf)
         while True:
@@ -638,7 +697,7 @@ class VcfReader:
                 self.blank_lines += 1
                 continue
             self.records_read += 1
-            yield variant
+            yield self.records_read, variant
 
     def _parse_error(self, error: Exception) -> InputError:
         """htslib refused the next data line: name its line number in a text VCF."""
@@ -669,7 +728,7 @@ class VcfReader:
                     ):
                         continue
                     self.records_read += 1
-                    yield variant
+                    yield self.records_read, variant
             except InputError:
                 raise
             except Exception as error:
@@ -677,9 +736,64 @@ class VcfReader:
                 raise _wrap_htslib_error(self.path, error, None, where) from None
             done.append((contig, start, end))
 
+    def _scanned_variants(self) -> Iterator[tuple[int, cyvcf2.Variant]]:
+        """Region records of a text VCF without an index: scan the lines, parse only the kept.
+
+        The header and the overlapping lines go to a small VCF in a temporary folder; cyvcf2
+        parses that, and each record keeps the ordinal of its line in the original file.
+        """
+        with tempfile.TemporaryDirectory(prefix="ctdna-vcf-regions-") as folder:
+            subset = os.path.join(folder, "regions.vcf")
+            numbers_path = os.path.join(folder, "record_numbers.bin")
+            try:
+                with (
+                    open(subset, "wb", buffering=1 << 20) as out,
+                    open(numbers_path, "wb") as numbers,
+                ):
+                    scan = write_region_lines(self.path, out, self._merged_regions(), numbers)
+            except (EOFError, OSError, zlib.error) as error:
+                raise InputError(
+                    self.path,
+                    f"the file cannot be read to its end ({str(error).strip() or 'damaged'})",
+                    "re-copy the file, or re-compress it (bgzip -t checks it)",
+                ) from None
+            self.lines_scanned = scan.data_lines
+            self.blank_lines = scan.blank_lines
+            if not scan.kept:
+                return
+            vcf = cyvcf2.VCF(subset)
+            try:
+                iterator = iter(vcf)
+                with open(numbers_path, "rb") as numbers:
+                    for record_no, line_no in kept_numbers(numbers):
+                        try:
+                            variant = next(iterator)
+                        except StopIteration:
+                            return
+                        except Exception as error:
+                            where = f"data record {record_no} (line {line_no} of the file)"
+                            raise _wrap_htslib_error(self.path, error, record_no, where) from None
+                        if _is_blank_line(variant):  # e.g. an empty REF, as in a whole-file read
+                            self.blank_lines += 1
+                            continue
+                        self.records_read += 1
+                        yield record_no, variant
+            finally:
+                vcf.close()
+
     def __iter__(self) -> Iterator[VariantRecord]:
-        for variant in self._variants():
-            yield from self._split(variant, self.records_read)
+        for record_no, variant in self._variants():
+            try:
+                # cyvcf2 decodes a record's strings as UTF-8 when they are asked for
+                records = list(self._split(variant, record_no))
+            except UnicodeDecodeError:
+                raise InputError(
+                    self.path,
+                    "the record holds bytes that are not UTF-8 text",
+                    "fix or drop that record (iconv -f utf-8 -t utf-8 shows where)",
+                    record=f"data record {record_no}",
+                ) from None
+            yield from records
 
     def _split(self, variant, record_no: int) -> Iterator[VariantRecord]:
         ref = variant.REF
