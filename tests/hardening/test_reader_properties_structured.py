@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -60,23 +61,16 @@ def _normalised(result) -> list[tuple]:
     return [(s.chrom, s.start, s.end, round(s.log2, 4)) for s in result.segments]
 
 
+@pytest.mark.parametrize(
+    "name, writer, fmt", [("s.cns", _cns, "cnvkit_cns"), ("s.seg", _seg, "seg")]
+)
 @SETTINGS
 @given(rows=segments(), chrom=st.sampled_from(["12", "chr12"]))
-def test_cnvkit_cns_round_trip(rows, chrom):
+def test_segment_files_round_trip(name, writer, fmt, rows, chrom):
     with tempfile.TemporaryDirectory() as folder:
-        path = _write(folder, "s.cns", _cns(rows, chrom))
+        path = _write(folder, name, writer(rows, chrom))
         result = read_copy_number(path, expected_build="GRCh38")
-    assert result.fmt == "cnvkit_cns"
-    assert _normalised(result) == [("12", s, e, v) for s, e, v in rows]
-
-
-@SETTINGS
-@given(rows=segments(), chrom=st.sampled_from(["12", "chr12"]))
-def test_seg_round_trip(rows, chrom):
-    with tempfile.TemporaryDirectory() as folder:
-        path = _write(folder, "s.seg", _seg(rows, chrom))
-        result = read_copy_number(path, expected_build="GRCh38")
-    assert result.fmt == "seg"
+    assert result.fmt == fmt
     assert _normalised(result) == [("12", s, e, v) for s, e, v in rows]
 
 

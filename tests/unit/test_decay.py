@@ -1,7 +1,6 @@
 """Half-life of resistant ctDNA after anti-EGFR withdrawal (SPEC 5.7)."""
 
 import datetime
-import importlib.util
 import math
 import subprocess
 import sys
@@ -9,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load_script
 from scipy.special import ndtr
 
 from ctdna_resistance.decay import METHOD, fit_decay
@@ -115,10 +115,7 @@ def test_interval_is_unbounded_above_when_no_decay_is_plausible():
 
 @pytest.fixture(scope="module")
 def decay_grid():
-    spec = importlib.util.spec_from_file_location("decay_grid", GRID_SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(GRID_SCRIPT)
 
 
 def test_4_4_month_half_life_is_within_20_percent_for_95_percent_of_patients_with_enough_reads(

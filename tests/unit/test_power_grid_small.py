@@ -1,20 +1,17 @@
 """The validation grid's Done-means inequalities, on a small grid (the full one is by hand)."""
 
-import importlib.util
 import math
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 
 GRID_SCRIPT = Path(__file__).parents[1] / "validation" / "power_grid.py"
 
 
 @pytest.fixture(scope="module")
 def power_grid():
-    spec = importlib.util.spec_from_file_location("power_grid", GRID_SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(GRID_SCRIPT)
 
 
 @pytest.fixture(scope="module")
