@@ -133,7 +133,8 @@ def run_patient(config: dict, patient: str, outputs: PatientOutputs, prepared_pa
             draws.append(DrawData.read(result.sample, *paths))
         gather_evidence(
             draws,
-            genotype_settings(config),
+            # pysam is imported only for patients with BAMs
+            genotype_settings(config) if any(s.bam for s in samples) else None,
             reference=config.get("reference") or None,
             build=panel.build,
         )
