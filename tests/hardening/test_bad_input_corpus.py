@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from hardening_corpus import CORPUS, ERROR_PREFIX, error_lines, load_cases, output_files, prepare
 
+from ctdna_resistance.io.vcf_dialects import DIALECTS
+
 CASES = load_cases()
 TRACEBACK = "Traceback (most recent call last)"
 
@@ -34,10 +36,21 @@ def test_corpus_is_complete_and_every_file_is_a_case():
     assert files == on_disk
     kinds = {case.kind for case in CASES}
     for kind in ("sample_sheet", "treatments", "config", "panel", "vcf_generic", "vcf_mutect2",
-                 "vcf_vardict", "vcf_strelka2", "vcf_varscan2", "cnv_cnvkit", "cnv_seg",
-                 "cnv_gatk", "cnv_ichorcna", "cnv_purple", "sv_vcf_manta", "sv_vcf_delly",
-                 "fusion_table", "bam", "coverage"):  # fmt: skip
+                 "vcf_vardict", "vcf_strelka2", "vcf_varscan2", "vcf_lofreq", "vcf_bcftools",
+                 "vcf_freebayes", "cnv_cnvkit", "cnv_seg", "cnv_gatk", "cnv_ichorcna",
+                 "cnv_purple", "cnv_ascat", "cnv_controlfreec", "cnv_purecn", "sv_vcf_manta",
+                 "sv_vcf_delly", "sv_vcf_gridss", "sv_vcf_dragen", "fusion_table", "bam",
+                 "coverage"):  # fmt: skip
         assert kind in kinds, kind
+    # every small-variant dialect the reader knows has its cases (a new dialect needs them too)
+    assert {f"vcf_{dialect}" for dialect in DIALECTS} <= kinds
+    # the kinds added with issue 7's second pass: at least two cases each, and each kind
+    # exactly once through snakemake
+    for kind in ("vcf_lofreq", "vcf_bcftools", "vcf_freebayes", "cnv_ascat", "cnv_controlfreec",
+                 "cnv_purecn", "sv_vcf_gridss", "sv_vcf_dragen"):  # fmt: skip
+        of_kind = [case for case in CASES if case.kind == kind]
+        assert len(of_kind) >= 2, kind
+        assert sum(case.snakemake for case in of_kind) == 1, kind
     # every input kind is run through snakemake at least once (by its family)
     families = {case.kind.split("_")[0] for case in CASES if case.snakemake and not case.requires}
     assert families >= {"sample", "treatments", "config", "panel", "vcf", "cnv", "sv", "fusion",

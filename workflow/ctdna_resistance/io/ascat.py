@@ -38,7 +38,8 @@ from ctdna_resistance.io.purple import absolute_log2
 
 SEGMENT_SUFFIXES = (".cnvs.txt", ".segments.txt")
 PURITY_SUFFIXES = (".purityploidy.txt", ".samplestatistics.txt")
-_COLUMNS = {"chr", "startpos", "endpos", "nmajor", "nminor"}
+_COLUMN_NAMES = ("chr", "startpos", "endpos", "nMajor", "nMinor")
+_COLUMNS = {name.lower() for name in _COLUMN_NAMES}
 
 
 def is_ascat_segments(header: list[str]) -> bool:
@@ -46,10 +47,31 @@ def is_ascat_segments(header: list[str]) -> bool:
     return {h.lower() for h in header} >= _COLUMNS
 
 
+def is_partial_ascat_segments(header: list[str]) -> bool:
+    """True for an ASCAT-style header (startpos, endpos, nMajor or nMinor) missing a column.
+
+    Such a file is read as ASCAT so that the refusal names the missing column, rather than
+    saying the format is unknown.
+    """
+    names = {h.lower() for h in header}
+    return {"startpos", "endpos"} <= names and bool(names & {"nmajor", "nminor"})
+
+
 def read_ascat_segments(
     table: Table, *, sample: str | None = None, expected_build: str | None = None
 ) -> CopyNumberInput:
     """One sample's segments of an ASCAT cnvs.txt or segments.txt already read."""
+    lowered = {h.lower() for h in table.header}
+    missing = [name for name in _COLUMN_NAMES if name.lower() not in lowered]
+    if missing:
+        raise InputError(
+            table.path,
+            f"ASCAT segment header without column {', '.join(missing)} "
+            f"(header: {' '.join(table.header)})",
+            "give the .cnvs.txt/.segments.txt as ASCAT wrote it (chr startpos endpos nMajor "
+            "nMinor, segments.txt with a leading sample column)",
+            record=table.header_line,
+        )
     chrom_i = table.column("chr")
     start_i = table.column("startpos")
     end_i = table.column("endpos")

@@ -159,6 +159,11 @@ def _is_preamble(line: str) -> bool:
     return line.startswith(("@", "#")) or line.upper().startswith("WARNING")
 
 
+def _is_data_row(header: list[str]) -> bool:
+    """True when the 'header' is a headerless file's first row (start and end are numbers)."""
+    return len(header) >= 3 and header[1].isdigit() and header[2].isdigit()
+
+
 def read_table(path: str | Path, *, max_rows: int | None = None) -> Table:
     """Read a tab-separated copy-number table: skip the preamble, unquote, check field counts."""
     path = Path(path)
@@ -197,10 +202,17 @@ def read_table(path: str | Path, *, max_rows: int | None = None) -> Table:
                     continue
                 fields = [_unquote(f) for f in line.split("\t")]
                 if len(fields) != len(header):
+                    # Control-FREEC's _CNVs has no header: its first row is what was read as one
+                    reference = (
+                        f"the first row (line {header_line}; the file has no header) has"
+                        if _is_data_row(header)
+                        else "the header has"
+                    )
                     raise InputError(
                         path,
-                        f"{len(fields)} tab-separated fields where the header has {len(header)}",
-                        "the file must be tab-separated with one value per column",
+                        f"{len(fields)} tab-separated fields where {reference} {len(header)}",
+                        "the file must be tab-separated with one value per column (a row cut "
+                        "short or joined with the next is damaged: re-export the file)",
                         record=line_no,
                     )
                 rows.append((line_no, fields))
@@ -472,7 +484,7 @@ def _format_from_header(table: Table) -> str:
     names = {h.lower() for h in table.header}
     if purple.is_purple_cnv(table.header):
         return "purple_cnv"
-    if ascat.is_ascat_segments(table.header):
+    if ascat.is_ascat_segments(table.header) or ascat.is_partial_ascat_segments(table.header):
         return "ascat_cnvs"
     if controlfreec.is_controlfreec_cnvs(table.path, table.header):
         return "controlfreec_cnvs"

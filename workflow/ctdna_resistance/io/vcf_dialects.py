@@ -164,9 +164,15 @@ _REQUIRED_FORMAT: dict[str, tuple[tuple[str, ...], ...]] = {
 def missing_count_fields(dialect: str, fields: HeaderFields) -> str | None:
     """Say what the header lacks for this dialect to count reads, or None when it has enough."""
     if dialect == "lofreq":
-        if {"DP", "DP4"} <= fields.info.keys():
+        missing = [f"INFO/{key}" for key in ("DP", "DP4") if key not in fields.info]
+        if not missing:
             return None
-        return "the lofreq dialect needs INFO/DP and INFO/DP4, and the header declares neither pair"
+        # name what is absent: a header with DP but no DP4 (a filter that dropped the line)
+        # must not read as if neither were there
+        return (
+            "the lofreq dialect counts reads from INFO/DP and INFO/DP4, and the header declares "
+            f"no {' and no '.join(missing)}"
+        )
     options = _REQUIRED_FORMAT[dialect]
     if not fields.samples:
         return (
