@@ -387,19 +387,87 @@ def _header_problem(path: str) -> str | None:
 
 
 def _wrap_htslib_error(
-    path: str, error: Exception, record: int | None = None, where: str = "this record"
+    path: str,
+    error: Exception,
+    record: int | None = None,
+    where: str = "this record",
+    line_no: int | None = None,
 ) -> InputError:
-    """InputError for a record htslib refused; ``record`` is the data-record number."""
-    # cyvcf2's own text ("error parsing variant ... error-code: 0") says nothing to a user; htslib
-    # has already printed the field and position on stderr just above this line.
+    """InputError for a record htslib refused; ``record`` is the data-record number.
+
+    With the record's ``line_no`` in a text VCF, the line is read again and the value htslib could
+    not take is named (cyvcf2's own text, "error parsing variant ... error-code: 0", says nothing
+    to a user).
+    """
     del error
+    detail = _diagnose_line(path, line_no) if line_no else None
+    if detail is None:
+        return InputError(
+            path,
+            f"htslib could not parse {where}: a non-numeric value in a numeric field, too few "
+            "columns, or a damaged file",
+            "correct or re-export it; the htslib message above names the field",
+            record=record,
+        )
     return InputError(
-        path,
-        f"htslib could not parse {where}: a non-numeric value in a numeric field, too few "
-        "columns, or a damaged file",
-        "correct or re-export it; the htslib message above names the field",
-        record=record,
+        path, f"htslib could not parse {where}: {detail}", "correct or re-export it", record=record
     )
+
+
+_DECLARATION = re.compile(r"^##(INFO|FORMAT)=<ID=([^,>]+).*?[<,]Type=(Integer|Float)", re.M)
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|nan)$", re.I)
+
+
+def _diagnose_line(path: str, line_no: int) -> str | None:
+    """What in line ``line_no`` of a text VCF htslib cannot read, or None when not found."""
+    header: list[str] = []
+    line = None
+    try:
+        with open(path, "rb") as raw:
+            is_gzip = raw.read(2) == b"\x1f\x8b"
+        with (gzip.open if is_gzip else open)(path, "rb") as handle:
+            for number, raw_line in enumerate(handle, 1):
+                if number == line_no:
+                    line = raw_line.decode("utf-8", "replace").rstrip("\r\n")
+                    break
+                if raw_line.startswith(b"##"):
+                    header.append(raw_line.decode("utf-8", "replace"))
+    except (EOFError, OSError, zlib.error):
+        return None
+    if line is None:
+        return None
+    numeric = {(kind, field): kind_type for kind, field, kind_type in _DECLARATION.findall(
+        "".join(header))}  # fmt: skip
+    columns = line.split("\t")
+    if len(columns) < 8:
+        return f"{len(columns)} tab-separated columns where a VCF record has at least 8"
+    if not columns[1].isdigit():
+        return f"POS {columns[1]!r} is not a whole number"
+
+    def bad(kind: str, key: str, value: str, where: str = "") -> str | None:
+        wanted = numeric.get((kind, key))
+        if wanted is None:
+            return None
+        for part in value.split(","):
+            if part == "." or (_NUMBER.match(part) and (wanted == "Float" or "." not in part)):
+                continue
+            return f"{kind}/{key} {part!r}{where} is not {'an' if wanted == 'Integer' else 'a'} "\
+                f"{wanted}, as its header line declares"  # fmt: skip
+        return None
+
+    for item in columns[7].split(";"):
+        key, _, value = item.partition("=")
+        found = bad("INFO", key, value) if value else None
+        if found:
+            return found
+    if len(columns) > 9:
+        keys = columns[8].split(":")
+        for column, sample in enumerate(columns[9:], start=1):
+            for key, value in zip(keys, sample.split(":"), strict=False):
+                found = bad("FORMAT", key, value, f" (sample column {column})")
+                if found:
+                    return found
+    return None
 
 
 def _text_header_lines(path: str) -> int | None:
@@ -518,11 +586,16 @@ class VcfReader:
 
         missing = missing_count_fields(self.dialect, self._fields)
         if missing:
+            wanted = (
+                "LoFreq's own VCF (lofreq call writes INFO/DP and INFO/DP4)"
+                if self.dialect == "lofreq"
+                else "calls with per-sample read counts (FORMAT/AD or the caller's own)"
+            )
             raise InputError(
                 self.path,
                 missing,
-                "give calls with per-sample read counts (FORMAT/AD or the caller's own), or set "
-                "`caller` in the sample sheet/config if the dialect was detected wrongly",
+                f"give {wanted}, or set `caller` in the sample sheet/config if the dialect was "
+                "detected wrongly",
             )
 
         foreign = _foreign_contig(header_text)
@@ -706,7 +779,8 @@ class VcfReader:
         where = f"data record {record_no}"
         if header_lines is not None:
             where += f" (line {header_lines + self.blank_lines + record_no} of the file)"
-        return _wrap_htslib_error(self.path, error, record_no, where)
+        line_no = header_lines + self.blank_lines + record_no if header_lines else None
+        return _wrap_htslib_error(self.path, error, record_no, where, line_no)
 
     def _region_variants(self) -> Iterator:
         done: list[tuple[str, int, int]] = []
@@ -772,7 +846,9 @@ class VcfReader:
                             return
                         except Exception as error:
                             where = f"data record {record_no} (line {line_no} of the file)"
-                            raise _wrap_htslib_error(self.path, error, record_no, where) from None
+                            raise _wrap_htslib_error(
+                                self.path, error, record_no, where, line_no
+                            ) from None
                         if _is_blank_line(variant):  # e.g. an empty REF, as in a whole-file read
                             self.blank_lines += 1
                             continue
