@@ -23,6 +23,7 @@ from ctdna_resistance.copy_number import (
     GeneCopyNumber,
     call_copy_number,
     gene_copy_number,
+    gene_copy_number_by_draw,
     tumour_copy_number,
 )
 from ctdna_resistance.errors import InputError
@@ -269,3 +270,18 @@ def test_panel_genes_tumour_copy_number_equals_cnvkit_call_clonal(shared_data, p
             if s.chrom == gene_cn.chrom and s.start == gene_cn.segment_start
         ]  # fmt: skip
         assert round(call.tumor_cn) == segment.copy_number, (call.gene, call.tumor_cn)
+
+
+def test_one_join_for_several_draws_gives_each_draw_its_own_gene_copy_number():
+    # run_patient overlaps all of a patient's draws at once; each draw must get exactly what it
+    # would get alone, including a draw without segments in the middle
+    panel = load_panel(PANEL, "GRCh38")
+    cnv = Path(__file__).parents[2] / "test_data" / "cnv"
+    draws = [
+        read_copy_number(path, expected_build="GRCh38").segments
+        for path in sorted(cnv.glob("*.cns"))
+    ]
+    draws.insert(2, [])
+    together = gene_copy_number_by_draw(draws, panel)
+    assert together == [gene_copy_number(segments, panel) for segments in draws]
+    assert together[2] == [] and all(together[i] for i in (0, 1, 3))

@@ -154,11 +154,27 @@ def choose_tumor_fraction(
     return chosen
 
 
-def call_sample(sample: Sample, panel: Panel, config: dict | None = None) -> SampleCalls:
+def read_sample_copy_number(sample: Sample, panel: Panel, config: dict | None = None):
+    """The sample's copy-number file read for the panel's build (None without one)."""
+    if sample.cnv is None:
+        return None
+    return read_copy_number(
+        sample.cnv,
+        sample=sample.cnv_sample,
+        scale=(config or {}).get("copy_number", {}).get("seg_scale", "log2"),
+        expected_build=panel.build,
+    )
+
+
+def call_sample(
+    sample: Sample, panel: Panel, config: dict | None = None, copy_number=None
+) -> SampleCalls:
     """Read the sample's VCF, copy-number and SV files through the panel (SPEC 5.1, 5.4, 3.6).
 
     Every input record ends up reported or filtered with its reason, and the accounting says so
-    per input: VCF alleles, copy-number segments, SV events.
+    per input: VCF alleles, copy-number segments, SV events. ``copy_number`` is the sample's
+    (read_sample_copy_number, gene_copy_number) when the caller computed them for several draws
+    at once; otherwise they are computed here.
     """
     det = detection_settings(config)
     calls = SampleCalls(sample)
@@ -182,14 +198,12 @@ def call_sample(sample: Sample, panel: Panel, config: dict | None = None) -> Sam
             inputs.append(_input_entry("normal_vcf", sample.normal_vcf))
     else:
         accounting["alleles_read"] = 0
-    cn_input = None
-    if sample.cnv is not None:
-        cn_input = read_copy_number(
-            sample.cnv,
-            sample=sample.cnv_sample,
-            scale=(config or {}).get("copy_number", {}).get("seg_scale", "log2"),
-            expected_build=panel.build,
-        )
+    if copy_number is None:
+        cn_input = read_sample_copy_number(sample, panel, config)
+        genes = gene_copy_number(cn_input.segments, panel) if cn_input is not None else []
+    else:
+        cn_input, genes = copy_number
+    if cn_input is not None:
         inputs.append(_input_entry("cnv", sample.cnv))
     tumor_fraction = choose_tumor_fraction(
         sample,
@@ -198,7 +212,9 @@ def call_sample(sample: Sample, panel: Panel, config: dict | None = None) -> Sam
         ((config or {}).get("tumor_fraction") or {}).get("max_disagreement", 0.10),
     )
     if cn_input is not None:
-        info = _call_copy_number(sample, cn_input, panel, config, tumor_fraction, calls, reasons)
+        info = _call_copy_number(
+            sample, cn_input, genes, panel, config, tumor_fraction, calls, reasons
+        )
         accounting["copy_number"] = info
         read_total += info["segments_read"]
         records_reported += info["segments_reported"]
@@ -297,12 +313,11 @@ def copy_number_key(gene, status: str) -> str:
     return f"{gene.chrom}:{gene.start}-{gene.end}:{status}"
 
 
-def _call_copy_number(sample, cn_input, panel, config, tumor_fraction, calls, reasons) -> dict:
+def _call_copy_number(sample, cn_input, genes, panel, config, tumor_fraction, calls, reasons):
     """Gene-level calls; each segment is reported (behind a called gene) or filtered."""
     settings = {
         k: v for k, v in ((config or {}).get("copy_number") or {}).items() if k != "seg_scale"
     }
-    genes = gene_copy_number(cn_input.segments, panel)
     results = call_copy_number(
         genes,
         tumor_fraction["value"],

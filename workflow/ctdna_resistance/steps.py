@@ -9,9 +9,15 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ctdna_resistance.calls import call_sample, detection_settings, write_sample_calls
+from ctdna_resistance.calls import (
+    call_sample,
+    detection_settings,
+    read_sample_copy_number,
+    write_sample_calls,
+)
 from ctdna_resistance.clone_tracking import track_clones, write_clones
 from ctdna_resistance.cohort import SUMMARY_COLUMNS, summarise_patient
+from ctdna_resistance.copy_number import gene_copy_number_by_draw
 from ctdna_resistance.errors import InputError
 from ctdna_resistance.export.cbioportal import write_cbioportal_study
 from ctdna_resistance.export.maf import draw_maf_rows, write_maf
@@ -111,9 +117,13 @@ def run_patient(config: dict, patient: str, outputs: PatientOutputs, prepared_pa
     missing = {s.sample for s in samples} ^ set(outputs.samples)
     if missing:
         raise RuntimeError(f"outputs do not match the samples of {patient}: {sorted(missing)}")
+    # every draw's copy number overlapped with the panel genes in one join (copy_number.py)
+    read = {s.sample: read_sample_copy_number(s, panel, config) for s in samples if s.cnv}
+    genes = gene_copy_number_by_draw([cn.segments for cn in read.values()], panel)
+    copy_number = {name: (cn, found) for (name, cn), found in zip(read.items(), genes, strict=True)}
     calls = []
     for sample in samples:
-        result = call_sample(sample, panel, config)
+        result = call_sample(sample, panel, config, copy_number.get(sample.sample))
         if not result.accounting["reconciles"]:
             raise RuntimeError(f"accounting does not reconcile for {sample.sample}")
         calls.append(result)
