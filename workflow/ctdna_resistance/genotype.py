@@ -306,8 +306,9 @@ def _open_alignments(path: str, reference: str | None) -> pysam.AlignmentFile:
     with open(path, "rb") as handle:
         magic = handle.read(4)
         if magic[:3] == b"\x1f\x8b\x08":  # BGZF: a BAM must end with the empty EOF block
-            handle.seek(-len(_BGZF_EOF), os.SEEK_END)
-            if handle.read() != _BGZF_EOF:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, size - len(_BGZF_EOF)))
+            if size < 2 * len(_BGZF_EOF) or handle.read() != _BGZF_EOF:
                 raise InputError(
                     path, "truncated BAM (no BGZF end-of-file block)",
                     "re-copy the BAM or regenerate it (samtools quickcheck finds this)",
@@ -316,7 +317,8 @@ def _open_alignments(path: str, reference: str | None) -> pysam.AlignmentFile:
             raise InputError(path, "not a BAM or CRAM (unknown file signature)", _FIX_BAM)
     try:
         bam = pysam.AlignmentFile(path, "r", reference_filename=reference)
-    except (OSError, ValueError) as error:
+    # gzip that is not BGZF (a damaged block header, a re-gzipped BAM): NotImplementedError
+    except (OSError, ValueError, NotImplementedError) as error:
         raise InputError(path, f"htslib cannot open it ({error})", _FIX_BAM) from None
     if not bam.has_index():
         bam.close()

@@ -255,7 +255,9 @@ def _read_indexed(
 ) -> dict[tuple[str, int], float]:
     try:
         tabix = pysam.TabixFile(path, index=index)
-    except (OSError, ValueError) as error:
+    # htslib cannot seek in a file that is gzip but not BGZF (a damaged or re-gzipped .bed.gz):
+    # pysam says so with NotImplementedError
+    except (OSError, ValueError, NotImplementedError) as error:
         raise InputError(
             path, f"cannot open it with its index {Path(index).name} ({error})",
             "re-index it (tabix -p bed; samtools depth: tabix -s1 -b2 -e2) or remove the index",
@@ -268,7 +270,7 @@ def _read_indexed(
                 continue
             try:
                 lines = list(tabix.fetch(contigs[chrom], pos - 1, pos))
-            except (OSError, ValueError) as error:
+            except (OSError, ValueError, NotImplementedError) as error:
                 raise InputError(
                     path, f"cannot read {chrom}:{pos} through the index ({error})",
                     "re-copy or regenerate the coverage file and its index",

@@ -21,6 +21,7 @@ breakend coordinates or read counts.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 
@@ -66,7 +67,8 @@ def _number(path: str, record_no: int, column: str, value: str, *, missing=None)
     except ValueError:
         raise InputError(path, f"{column} {text!r} is not a number",
                          f"give whole numbers in {column}", record=record_no) from None  # fmt: skip
-    if number < 0 or number != int(number):
+    # 'inf'/'nan' (or 4E114480, a digit changed to E) are no counts: int() of them would raise
+    if not math.isfinite(number) or number < 0 or number != int(number):
         raise InputError(path, f"{column} {text!r} is not a whole number >= 0",
                          f"give whole numbers in {column}", record=record_no)  # fmt: skip
     return int(number)

@@ -10,6 +10,7 @@ purity CSV next to one is found by `sibling_purity`.
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 
 from ctdna_resistance.errors import InputError
@@ -48,7 +49,7 @@ def read_purecn_purity(path: str | Path, *, sample: str | None = None) -> Purity
     header = [h.strip() for h in rows[0]]
     data = [(n, dict(zip(header, r, strict=False))) for n, r in enumerate(rows[1:], 2) if r]
     if sample is not None:
-        data = [(n, r) for n, r in data if r["Sampleid"] == sample]
+        data = [(n, r) for n, r in data if r.get("Sampleid") == sample]
     if len(data) != 1:
         raise InputError(
             path,
@@ -60,19 +61,23 @@ def read_purecn_purity(path: str | Path, *, sample: str | None = None) -> Purity
     if row.get("Failed", "").upper() == "TRUE":
         raise InputError(
             path,
-            f"PureCN marks sample {row['Sampleid']!r} Failed ({row.get('Comment', '')})",
+            f"PureCN marks sample {row.get('Sampleid')!r} Failed ({row.get('Comment', '')})",
             "take the tumour fraction from another source for this sample",
             record=line_no,
         )
+    # A row cut short lacks the later cells: they read as '' and are refused as not numbers.
+    purity_text, ploidy_text = row.get("Purity") or "", row.get("Ploidy") or ""
     try:
-        purity, ploidy = float(row["Purity"]), float(row["Ploidy"])
+        purity, ploidy = float(purity_text), float(ploidy_text)
     except ValueError:
+        purity = ploidy = math.nan
+    if not (math.isfinite(purity) and math.isfinite(ploidy)):
         raise InputError(
             path,
-            f"Purity {row['Purity']!r} / Ploidy {row['Ploidy']!r} are not numbers",
-            "give the CSV PureCN wrote",
+            f"Purity {purity_text!r} / Ploidy {ploidy_text!r} are not numbers",
+            "give the CSV PureCN wrote (a row cut short or edited is damaged: re-export it)",
             record=line_no,
-        ) from None
+        )
     if not 0.0 <= purity <= 1.0:
         raise InputError(
             path, f"Purity {purity} is not a fraction from 0 to 1", "give the CSV PureCN wrote",
@@ -81,4 +86,4 @@ def read_purecn_purity(path: str | Path, *, sample: str | None = None) -> Purity
     notes = []
     if row.get("Flagged", "").upper() == "TRUE":
         notes.append(f"flagged by PureCN: {row.get('Comment', '')}".strip())
-    return PurityEstimate(str(path), METHOD, purity, ploidy, row["Sampleid"], "; ".join(notes))
+    return PurityEstimate(str(path), METHOD, purity, ploidy, row.get("Sampleid"), "; ".join(notes))
