@@ -103,3 +103,25 @@ def test_one_patients_rows_can_be_read_alone(sheet, tmp_path):
     assert [t.agent for t in cohort.treatments] == ["cetuximab"]
     with pytest.raises(InputError, match="no samples of patient 'P9'"):
         read_cohort(path, treatments, patient="P9")
+
+
+def test_one_patients_rows_are_matched_by_the_whole_id_and_other_rows_are_not_split(
+    sheet, tmp_path
+):
+    # P1 is a substring of P10 and of S1 in P10's row: only P1's own rows are read. A row of
+    # another patient with a stray tab was refused when the whole sheet was validated (before any
+    # job); a patient's job does not split it again.
+    path = sheet(
+        "P1\tS1\t2024-01-01\ta.vcf\n"
+        "P10\tP1-S1\t2024-01-01\tb.vcf\n"
+        "P2\tS2\t2024-01-01\tb.vcf\textra\n"
+    )
+    treatments = tmp_path / "t.tsv"
+    treatments.write_text(
+        "patient\tagent\tstart_date\nP10\tcetuximab\t2024-01-02\nP1\tpanitumumab\t2024-01-02\n"
+    )
+    cohort = read_cohort(path, treatments, patient="P1")
+    assert [(s.patient, s.sample) for s in cohort.samples] == [("P1", "S1")]
+    assert [(t.patient, t.agent) for t in cohort.treatments] == [("P1", "panitumumab")]
+    with pytest.raises(InputError, match="fields but the header has"):
+        read_sample_sheet(path)
