@@ -31,8 +31,11 @@ def cmd_validate(args) -> None:
     )
 
 
-def _known_id(config: dict, kind: str, value: str) -> None:
-    """Refuse an ID from the command line that is not in the sample sheet, before any path."""
+def _known_id(config: dict, kind: str, value: str):
+    """Refuse an ID from the command line that is not in the sample sheet, before any path.
+
+    Returns the validated cohort, so that a command reads the sheet once.
+    """
     from ctdna_resistance.samplesheet import read_cohort
 
     cohort = read_cohort(config["samples"], config.get("treatments"))
@@ -44,6 +47,7 @@ def _known_id(config: dict, kind: str, value: str) -> None:
             f"no {kind} {value!r} in the sample sheet (it has: {shown})",
             f"pass --{kind} with one of the sheet's {kind} IDs",
         )
+    return cohort
 
 
 def cmd_calls(args) -> None:
@@ -63,12 +67,10 @@ def cmd_calls(args) -> None:
 
 
 def cmd_track(args) -> None:
-    from ctdna_resistance.samplesheet import read_cohort
     from ctdna_resistance.steps import PatientOutputs, run_patient
 
     config = _config(args)
-    _known_id(config, "patient", args.patient)
-    cohort = read_cohort(config["samples"], config.get("treatments"))
+    cohort = _known_id(config, "patient", args.patient)
     ids = [s.sample for s in cohort.samples_of(args.patient)]
     run_patient(config, args.patient, PatientOutputs.under(config["outdir"], args.patient, ids))
     print(f"wrote {Path(config['outdir']) / 'patients' / args.patient}")
