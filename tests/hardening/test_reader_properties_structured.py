@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from corruptions import corruption
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -133,23 +134,6 @@ def test_samtools_depth_round_trip(rows, extra):
 
 
 # -- corruptions ---------------------------------------------------------------------------------
-
-
-@st.composite
-def corruption(draw, data: bytes):
-    """A valid file cut short, with one byte changed, or with one field of a line dropped."""
-    how = draw(st.sampled_from(["truncate", "flip", "drop_field"]))
-    if how == "truncate":
-        return data[: draw(st.integers(0, len(data) - 1))]
-    if how == "flip":
-        at = draw(st.integers(0, len(data) - 1))
-        return data[:at] + bytes([draw(st.integers(0, 255))]) + data[at + 1 :]
-    lines = data.split(b"\n")
-    row = draw(st.integers(0, max(0, len(lines) - 2)))
-    fields = lines[row].split(b"\t")
-    del fields[draw(st.integers(0, len(fields) - 1))]
-    lines[row] = b"\t".join(fields)
-    return b"\n".join(lines)
 
 
 def _only_input_errors(read) -> None:
