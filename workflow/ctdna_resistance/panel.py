@@ -261,8 +261,11 @@ class Panel:
 
 
 def _region_key(region: tuple[str, int, int]):
+    # the end too: regions() sorts a set, and two genes starting at one base would otherwise come
+    # out in the order of that run's string hashing
     chrom = region[0]
-    return (0, int(chrom), "", region[1]) if chrom.isdigit() else (1, 0, chrom, region[1])
+    key = (region[1], region[2])
+    return (0, int(chrom), "", *key) if chrom.isdigit() else (1, 0, chrom, *key)
 
 
 def file_sha256(path) -> str:
