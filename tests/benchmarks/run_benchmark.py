@@ -7,7 +7,9 @@ Run by hand, not by CI (pytest does not collect this file)::
 
 For each cohort size (in plasma draws) it simulates a cohort with ``simulate_cohort`` (VCF,
 copy-number and SV files per draw, as the simulator writes them), runs the workflow from scratch
-with ``--cores 2`` into a fresh outdir (``detection.vcf_read: panel_regions``), adds one draw to
+with ``--cores 2`` and the local workflow profile (``--workflow-profile workflow/profiles/default``,
+as the README tells cohort users; the floors get its ``--scheduler-subsample``) into a fresh outdir
+(``detection.vcf_read: panel_regions``), adds one draw to
 one patient and runs it again, and times ``snakemake -n`` (DAG building alone). Beside each figure
 it measures three floors on the same number of jobs / the same files: Snakemake running trivial
 ``touch`` jobs, Snakemake running Python jobs that import the product's dependencies and exit,
@@ -288,6 +290,15 @@ def snakemake_command(snakefile: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "snakemake", "--snakefile", str(snakefile), *extra]
 
 
+# The floors run under the scheduler setting of the profile the product runs with, so that the
+# ratio compares the jobs, not two ways of scheduling them.
+PROFILE = REPO / "workflow" / "profiles" / "default"
+FLOOR_SCHEDULER = (
+    "--scheduler-subsample",
+    str(yaml.safe_load((PROFILE / "config.yaml").read_text())["scheduler-subsample"]),
+)
+
+
 def jobs_run(log: Path) -> tuple[int, dict[str, int]]:
     """Jobs Snakemake ran (its final 'N of M steps') and how many per rule, from its log."""
     text = log.read_text(errors="replace")
@@ -442,7 +453,9 @@ def bench_cohort(draws: int, root: Path, env: dict, beds: dict[str, Path]) -> di
     run = folder / "run"
     run.mkdir()
     config = write_config(cohort, folder / "results", run / "config.yaml")
-    product = snakemake_command(REPO / "Snakefile", "--configfile", str(config))
+    product = snakemake_command(
+        REPO / "Snakefile", "--configfile", str(config), "--workflow-profile", str(PROFILE)
+    )
     logs = folder / "logs"
     result: dict = {
         "draws": draws,
@@ -481,7 +494,7 @@ def bench_cohort(draws: int, root: Path, env: dict, beds: dict[str, Path]) -> di
             result["floor_dry_run"] = asdict(floor)
         floor = measure(
             f"floor: snakemake, {kind} jobs",
-            snakemake_command(snakefile, "--cores", "2"),
+            snakemake_command(snakefile, "--cores", "2", *FLOOR_SCHEDULER),
             log=logs / f"floor_{kind}.log",
             cwd=floor_dir,
             env=env,
@@ -529,7 +542,7 @@ def bench_cohort(draws: int, root: Path, env: dict, beds: dict[str, Path]) -> di
     (floor_dir / "in" / f"{patient}.txt").write_text(f"{patient}\n{new_sample}\n")
     floor = measure(
         "floor: re-run of one import-and-exit patient job + cohort",
-        snakemake_command(floor_snakefiles["python"], "--cores", "2"),
+        snakemake_command(floor_snakefiles["python"], "--cores", "2", *FLOOR_SCHEDULER),
         log=logs / "floor_rerun.log",
         cwd=floor_dir,
         env=env,
@@ -902,7 +915,9 @@ def render(machine: dict, startup: dict, cohorts: list[dict], vcf: dict | None) 
     ]
     if cohorts:
         parts += [
-            "Workflow runs use `--cores 2` and `detection.vcf_read: panel_regions`; peak MB = "
+            "Workflow runs use `--cores 2`, `--workflow-profile workflow/profiles/default` (the "
+            f"floors: its `{' '.join(FLOOR_SCHEDULER)}`) and `detection.vcf_read: "
+            "panel_regions`; peak MB = "
             "largest single process / largest sampled sum over the process tree.",
             "",
             *cohort_table(cohorts),

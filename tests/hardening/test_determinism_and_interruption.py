@@ -70,9 +70,18 @@ def assert_same(files: dict[str, bytes], reference: dict[str, bytes]) -> None:
     assert not different, different
 
 
-def test_cores_1_and_cores_2_give_byte_identical_outputs(reference, tmp_path):
+@pytest.mark.parametrize(
+    "cores, extra",
+    [
+        (1, ()),
+        # the local profile's scheduler-subsample picks ready jobs at random: another job order
+        (2, ("--workflow-profile", "workflow/profiles/default")),
+    ],
+    ids=["cores-1", "local-profile"],
+)
+def test_cores_1_and_cores_2_give_byte_identical_outputs(reference, tmp_path, cores, extra):
     workdir = workflow_copy(tmp_path)
-    done = run(workdir, 1, workdir / "results")
+    done = run(workdir, cores, workdir / "results", *extra)
     assert done.returncode == 0, done.stderr[-3000:]
     assert_same(snapshot(workdir / "results"), reference)
 
