@@ -150,9 +150,11 @@ def _snakemake_params(cases):
     params = _params(cases)
     for index, case in enumerate(cases):
         if case.snakemake_bug:
-            params[index] = pytest.param(
-                case, id=case.id, marks=[pytest.mark.xfail(reason=case.snakemake_bug, strict=True)]
-            )
+            marks = [
+                *params[index].marks,
+                pytest.mark.xfail(reason=case.snakemake_bug, strict=True),
+            ]
+            params[index] = pytest.param(case, id=case.id, marks=marks)
     return params
 
 
