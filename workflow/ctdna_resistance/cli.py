@@ -34,7 +34,7 @@ def cmd_validate(args) -> None:
 def _known_id(config: dict, kind: str, value: str):
     """Refuse an ID from the command line that is not in the sample sheet, before any path.
 
-    Returns the validated cohort, so that a command reads the sheet once.
+    Returns the validated cohort, so that a command validates the whole sheet once.
     """
     from ctdna_resistance.samplesheet import read_cohort
 

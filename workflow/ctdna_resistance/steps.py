@@ -117,7 +117,8 @@ def run_patient(config: dict, patient: str, outputs: PatientOutputs, prepared_pa
     missing = {s.sample for s in samples} ^ set(outputs.samples)
     if missing:
         raise RuntimeError(f"outputs do not match the samples of {patient}: {sorted(missing)}")
-    # every draw's copy number overlapped with the panel genes in one join (copy_number.py)
+    # every draw's copy number overlapped with the panel genes in one join (copy_number.py);
+    # so a bad copy-number file of any draw is refused before the first draw's VCF is read
     read = {s.sample: read_sample_copy_number(s, panel, config) for s in samples if s.cnv}
     genes = gene_copy_number_by_draw([cn.segments for cn in read.values()], panel)
     copy_number = {name: (cn, found) for (name, cn), found in zip(read.items(), genes, strict=True)}
