@@ -44,6 +44,8 @@ from ctdna_resistance.report.svg import (
     _title,
     date_ticks,
     format_percent,
+    no_call_marker,
+    point_marker,
     svg_document,
 )
 
@@ -723,34 +725,12 @@ def _trajectory_svg(
             x = axis.x(draw.date)
             hover = _title(_point_hover(alteration.label, draw, cell, placement))
             if placement == "no_call":
-                markers.append(
-                    _element(
-                        "path",
-                        hover,
-                        class_="marker no-call",
-                        d=_cross_path(x, floor_y),
-                        stroke=colour,
-                        stroke_width="1.5",
-                        fill="none",
-                    )
-                )
+                markers.append(no_call_marker(hover, x, floor_y, colour))
                 continue
             y = vaf_y(value) if value else floor_y
             detected = placement == "detected"
             joined.append((x, y, detected))
-            markers.append(
-                _element(
-                    "circle",
-                    hover,
-                    class_="marker detected" if detected else "marker not-detected",
-                    cx=_num(x),
-                    cy=_num(y),
-                    r="4.5",
-                    fill=colour if detected else "#ffffff",
-                    stroke=colour,
-                    stroke_width="1.5",
-                )
-            )
+            markers.append(point_marker(hover, x, y, colour, detected=detected))
         segments = []
         for (x1, y1, detected1), (x2, y2, detected2) in itertools.pairwise(joined):
             both = detected1 and detected2

@@ -333,33 +333,10 @@ def render_vaf_plot(
             hover = _title(_describe_point(label, point, placement))
             if placement == "no_call":
                 # No call is no evidence either way, so it does not join the line.
-                markers.append(
-                    _element(
-                        "path",
-                        hover,
-                        class_="marker no-call",
-                        d=_cross_path(x, y),
-                        stroke=colour,
-                        stroke_width="1.5",
-                        fill="none",
-                    )
-                )
+                markers.append(no_call_marker(hover, x, y, colour))
                 continue
             line_points.append(f"{_num(x)},{_num(y)}")
-            filled = placement == "detected"
-            markers.append(
-                _element(
-                    "circle",
-                    hover,
-                    class_="marker detected" if filled else "marker not-detected",
-                    cx=_num(x),
-                    cy=_num(y),
-                    r="4.5",
-                    fill=colour if filled else "#ffffff",
-                    stroke=colour,
-                    stroke_width="1.5",
-                )
-            )
+            markers.append(point_marker(hover, x, y, colour, detected=placement == "detected"))
         line = _element(
             "polyline",
             class_="series-line",
@@ -450,6 +427,34 @@ def render_vaf_plot(
         aria_labelledby="vaf-plot-title",
     )
     return Markup(svg)
+
+
+def no_call_marker(hover: str, x: float, y: float, colour: str) -> str:
+    """The cross drawn where the caller made no call (the per-draw and longitudinal plots)."""
+    return _element(
+        "path",
+        hover,
+        class_="marker no-call",
+        d=_cross_path(x, y),
+        stroke=colour,
+        stroke_width="1.5",
+        fill="none",
+    )
+
+
+def point_marker(hover: str, x: float, y: float, colour: str, *, detected: bool) -> str:
+    """A draw's circle: filled when detected, hollow when not (at the LoD or floor)."""
+    return _element(
+        "circle",
+        hover,
+        class_="marker detected" if detected else "marker not-detected",
+        cx=_num(x),
+        cy=_num(y),
+        r="4.5",
+        fill=colour if detected else "#ffffff",
+        stroke=colour,
+        stroke_width="1.5",
+    )
 
 
 def _cross_path(x: float, y: float, half: float = 3.5) -> str:
