@@ -35,7 +35,12 @@ from ctdna_resistance.io.vcf_dialects import (
     missing_count_fields,
     parse_header_fields,
 )
-from ctdna_resistance.io.vcf_prefilter import is_text_vcf, kept_numbers, write_region_lines
+from ctdna_resistance.io.vcf_prefilter import (
+    is_text_vcf,
+    kept_numbers,
+    open_decompressed,
+    write_region_lines,
+)
 from ctdna_resistance.records import BUILDS, Annotation, VariantRecord, normalise_contig
 
 __all__ = ["DIALECTS", "VcfReader", "detect_build", "detect_dialect", "open_vcf"]
@@ -392,15 +397,16 @@ def _wrap_htslib_error(
     record: int | None = None,
     where: str = "this record",
     line_no: int | None = None,
+    types: dict[tuple[str, str], str] | None = None,
 ) -> InputError:
     """InputError for a record htslib refused; ``record`` is the data-record number.
 
-    With the record's ``line_no`` in a text VCF, the line is read again and the value htslib could
-    not take is named (cyvcf2's own text, "error parsing variant ... error-code: 0", says nothing
-    to a user).
+    With the record's ``line_no`` in a text VCF and the header's field ``types``
+    (HeaderFields.types), the line is read again and the value htslib could not take is named
+    (cyvcf2's own text, "error parsing variant ... error-code: 0", says nothing to a user).
     """
     del error
-    detail = _diagnose_line(path, line_no) if line_no else None
+    detail = _diagnose_line(path, line_no, types or {}) if line_no else None
     if detail is None:
         return InputError(
             path,
@@ -414,30 +420,25 @@ def _wrap_htslib_error(
     )
 
 
-_DECLARATION = re.compile(r"^##(INFO|FORMAT)=<ID=([^,>]+).*?[<,]Type=(Integer|Float)", re.M)
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|nan)$", re.I)
 
 
-def _diagnose_line(path: str, line_no: int) -> str | None:
-    """What in line ``line_no`` of a text VCF htslib cannot read, or None when not found."""
-    header: list[str] = []
+def _diagnose_line(path: str, line_no: int, types: dict[tuple[str, str], str]) -> str | None:
+    """What in line ``line_no`` of a text VCF htslib cannot read, or None when not found.
+
+    ``types`` are the header's field types (HeaderFields.types)."""
     line = None
     try:
-        with open(path, "rb") as raw:
-            is_gzip = raw.read(2) == b"\x1f\x8b"
-        with (gzip.open if is_gzip else open)(path, "rb") as handle:
+        with open_decompressed(path) as handle:
             for number, raw_line in enumerate(handle, 1):
                 if number == line_no:
                     line = raw_line.decode("utf-8", "replace").rstrip("\r\n")
                     break
-                if raw_line.startswith(b"##"):
-                    header.append(raw_line.decode("utf-8", "replace"))
     except (EOFError, OSError, zlib.error):
         return None
     if line is None:
         return None
-    numeric = {(kind, field): kind_type for kind, field, kind_type in _DECLARATION.findall(
-        "".join(header))}  # fmt: skip
+    numeric = {key: kind for key, kind in types.items() if kind in ("Integer", "Float")}
     columns = line.split("\t")
     if len(columns) < 8:
         return f"{len(columns)} tab-separated columns where a VCF record has at least 8"
@@ -780,7 +781,7 @@ class VcfReader:
         if header_lines is not None:
             where += f" (line {header_lines + self.blank_lines + record_no} of the file)"
         line_no = header_lines + self.blank_lines + record_no if header_lines else None
-        return _wrap_htslib_error(self.path, error, record_no, where, line_no)
+        return _wrap_htslib_error(self.path, error, record_no, where, line_no, self._fields.types)
 
     def _region_variants(self) -> Iterator:
         done: list[tuple[str, int, int]] = []
@@ -847,7 +848,7 @@ class VcfReader:
                         except Exception as error:
                             where = f"data record {record_no} (line {line_no} of the file)"
                             raise _wrap_htslib_error(
-                                self.path, error, record_no, where, line_no
+                                self.path, error, record_no, where, line_no, self._fields.types
                             ) from None
                         if _is_blank_line(variant):  # e.g. an empty REF, as in a whole-file read
                             self.blank_lines += 1

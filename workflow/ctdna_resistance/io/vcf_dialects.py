@@ -56,6 +56,7 @@ class HeaderFields:
     format: dict[str, str]  # FORMAT ID -> Number
     info_descriptions: dict[str, str]  # INFO ID -> Description
     samples: tuple[str, ...]
+    types: dict[tuple[str, str], str]  # ('INFO' or 'FORMAT', ID) -> Type
 
 
 _DEFINITION = re.compile(r"^##(INFO|FORMAT)=<(.*)>\s*$")
@@ -63,10 +64,11 @@ _ATTRIBUTE = re.compile(r'([A-Za-z_]+)=("(?:[^"\\]|\\.)*"|[^,]*)')
 
 
 def parse_header_fields(header_text: str) -> HeaderFields:
-    """Collect INFO/FORMAT IDs with their Number and Description, and the sample columns."""
+    """Collect INFO/FORMAT IDs with their Number, Type and Description, and the sample columns."""
     info: dict[str, str] = {}
     fmt: dict[str, str] = {}
     descriptions: dict[str, str] = {}
+    types: dict[tuple[str, str], str] = {}
     samples: tuple[str, ...] = ()
     for line in header_text.splitlines():
         if line.startswith("#CHROM"):
@@ -78,12 +80,13 @@ def parse_header_fields(header_text: str) -> HeaderFields:
         attributes = {key: value for key, value in _ATTRIBUTE.findall(match.group(2))}
         field_id = attributes.get("ID", "")
         number = attributes.get("Number", ".")
+        types[(match.group(1), field_id)] = attributes.get("Type", "")
         if match.group(1) == "INFO":
             info[field_id] = number
             descriptions[field_id] = attributes.get("Description", "").strip('"')
         else:
             fmt[field_id] = number
-    return HeaderFields(info, fmt, descriptions, samples)
+    return HeaderFields(info, fmt, descriptions, samples, types)
 
 
 def _meta_values(header_text: str, key: str) -> list[str]:

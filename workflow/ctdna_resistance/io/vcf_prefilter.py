@@ -30,6 +30,7 @@ __all__ = [
     "RegionScan",
     "is_text_vcf",
     "kept_numbers",
+    "open_decompressed",
     "overlaps_regions",
     "write_region_lines",
 ]
