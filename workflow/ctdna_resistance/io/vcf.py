@@ -38,6 +38,7 @@ from ctdna_resistance.io.vcf_dialects import (
 from ctdna_resistance.io.vcf_prefilter import (
     is_text_vcf,
     kept_numbers,
+    merge_spans,
     open_decompressed,
     write_region_lines,
 )
@@ -738,18 +739,11 @@ class VcfReader:
             if name is None:
                 continue
             by_contig.setdefault(name, []).append((int(start), int(end)))
-        merged: list[tuple[str, int, int]] = []
-        for name in sorted(by_contig, key=lambda n: (order.get(n, len(order)), n)):
-            spans = sorted(by_contig[name])
-            current_start, current_end = spans[0]
-            for start, end in spans[1:]:
-                if start <= current_end + 1:
-                    current_end = max(current_end, end)
-                else:
-                    merged.append((name, current_start, current_end))
-                    current_start, current_end = start, end
-            merged.append((name, current_start, current_end))
-        return merged
+        return [
+            (name, start, end)
+            for name in sorted(by_contig, key=lambda n: (order.get(n, len(order)), n))
+            for start, end in merge_spans(by_contig[name])
+        ]
 
     def _variants(self) -> Iterator[tuple[int, cyvcf2.Variant]]:
         """(record_no, variant) of each record to yield, in the read mode chosen."""

@@ -30,6 +30,7 @@ __all__ = [
     "RegionScan",
     "is_text_vcf",
     "kept_numbers",
+    "merge_spans",
     "open_decompressed",
     "overlaps_regions",
     "write_region_lines",
@@ -283,7 +284,8 @@ class _Scanner:
                 self._keep(line, scan.data_lines, self.line_no)
 
 
-def _merge(ranges: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+def merge_spans(ranges: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """1-based inclusive (start, end) spans sorted, overlapping or adjacent ones merged."""
     merged: list[list[int]] = []
     for start, end in sorted(ranges):
         if merged and start <= merged[-1][1] + 1:
@@ -306,7 +308,7 @@ def write_region_lines(
     by_contig: dict[bytes, list[tuple[int, int]]] = {}
     for contig, start, end in regions:
         by_contig.setdefault(str(contig).encode(), []).append((int(start), int(end)))
-    spans = {contig: _merge(ranges) for contig, ranges in by_contig.items()}
+    spans = {contig: merge_spans(ranges) for contig, ranges in by_contig.items()}
     scanner = _Scanner(spans, out, numbers)
     with open_decompressed(source) as stream:
         carry = _copy_header(stream, out, scanner)
