@@ -279,6 +279,12 @@ def file_sha256(path) -> str:
 def load_panel(path, build: str) -> Panel:
     """Read and validate a panel YAML for ``build``; InputError on anything wrong."""
     path = Path(path)
+    raw, data = _read_panel(path)
+    return Panel(data, build=build, path=str(path), sha256=hashlib.sha256(raw).hexdigest())
+
+
+def _read_panel(path: Path) -> tuple[bytes, dict]:
+    """The panel YAML's bytes and its schema-validated data; InputError on anything wrong."""
     if not path.is_file():
         raise InputError(path, "panel file not found", "check the `panel` key of the config")
     raw = path.read_bytes()
@@ -288,8 +294,7 @@ def load_panel(path, build: str) -> Panel:
         line = raw[: error.start].count(b"\n") + 1
         raise InputError(path, "panel is not UTF-8 text", "save it as UTF-8", record=line) from None
     try:
-        # libyaml's loader when PyYAML has it: the panel is parsed in every patient job, and the
-        # pure-Python loader takes ~0.1 s for it
+        # libyaml's loader when PyYAML has it: the pure-Python loader takes ~0.1 s for the panel
         data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -301,7 +306,7 @@ def load_panel(path, build: str) -> Panel:
             record=None if mark is None else mark.line + 1,
         ) from None
     validate(data, "panel", path, fix="see panels/README.md for the panel format")
-    return Panel(data, build=build, path=str(path), sha256=hashlib.sha256(raw).hexdigest())
+    return raw, data
 
 
 # A panel parsed and validated once per workflow run (rule prepare_panel) and read as JSON by each
@@ -312,15 +317,12 @@ PREPARED_FORMAT = "ctdna-resistance prepared panel 1"
 def prepare_panel(path, out) -> None:
     """Validate the panel YAML at ``path`` and write it as JSON to ``out`` (both builds kept)."""
     path = Path(path)
-    load_panel(path, BUILDS[0])  # every check of load_panel, with its one-line messages
-    raw = path.read_bytes()
-    data = yaml.load(raw.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    prepared = {
-        "format": PREPARED_FORMAT,
-        "source": str(path),
-        "sha256": hashlib.sha256(raw).hexdigest(),
-        "panel": data,
-    }
+    raw, data = _read_panel(path)
+    sha256 = hashlib.sha256(raw).hexdigest()
+    # building the Panel runs its own checks (loci, alleles), as load_panel does; it leaves
+    # ``data`` as it is
+    Panel(data, build=BUILDS[0], path=str(path), sha256=sha256)
+    prepared = {"format": PREPARED_FORMAT, "source": str(path), "sha256": sha256, "panel": data}
     with open(out, "w", encoding="utf-8") as handle:
         json.dump(prepared, handle, sort_keys=True, ensure_ascii=False)
         handle.write("\n")
