@@ -27,8 +27,8 @@ from ctdna_resistance.tables import write_tsv
 from ctdna_resistance.tracking import (
     SMALL_VARIANT_TYPES,
     DrawData,
+    MarkerSite,
     Observation,
-    clone_marker_sites,
     marker_counts,
     small_variant_rows,
 )
@@ -72,14 +72,16 @@ def anti_egfr_end_date(treatments: list[Treatment], agents=DEFAULT_ANTI_EGFR) ->
 def track_clones(
     series: dict[str, list[Observation]],
     draws: list[DrawData],
+    markers: dict[str, MarkerSite],
     treatments: list[Treatment],
     detection: dict,
     agents=DEFAULT_ANTI_EGFR,
 ) -> PatientClones:
     """Cluster the patient's small variants into clones; set ``obs.clone``; fit decay.
 
-    Panel small variants ever detected and the patient's clone markers are clustered together; a
-    clone is resistant when it carries a panel alteration (SPEC 5.6)."""
+    Panel small variants ever detected and the patient's clone ``markers``
+    (clone_marker_sites(draws)) are clustered together; a clone is resistant when it carries a
+    panel alteration (SPEC 5.6)."""
     keys = [
         key
         for key, obs in series.items()
@@ -102,7 +104,6 @@ def track_clones(
         )
         for key in keys
     ]
-    markers = clone_marker_sites(draws)
     rows = [small_variant_rows(draw) for draw in draws]
     for key in markers:
         counts = [marker_counts(draw, key, r) for draw, r in zip(draws, rows, strict=True)]

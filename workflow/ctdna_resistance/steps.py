@@ -30,7 +30,14 @@ from ctdna_resistance.report.longitudinal import render_longitudinal, treatment_
 from ctdna_resistance.samplesheet import DEFAULT_ANTI_EGFR, read_cohort
 from ctdna_resistance.schemas import schema_errors
 from ctdna_resistance.tables import write_tsv
-from ctdna_resistance.tracking import DrawData, gather_evidence, track_patient, write_timeline
+from ctdna_resistance.tracking import (
+    DrawData,
+    clone_marker_sites,
+    gather_evidence,
+    patient_sites,
+    track_patient,
+    write_timeline,
+)
 
 
 def genotype_settings(config: dict):
@@ -142,8 +149,12 @@ def run_patient(config: dict, patient: str, outputs: PatientOutputs, prepared_pa
             paths = tmp[3 * index : 3 * index + 3]
             write_sample_calls(result, *paths)
             draws.append(DrawData.read(result.sample, *paths))
+        # the patient's clone markers (SPEC 5.6), once: re-genotyped with the panel sites, then
+        # clustered with them; none without a detected panel small variant (no clone analysis)
+        markers = clone_marker_sites(draws) if patient_sites(draws) else {}
         gather_evidence(
             draws,
+            markers,
             # pysam is imported only for patients with BAMs
             genotype_settings(config) if any(s.bam for s in samples) else None,
             reference=config.get("reference") or None,
@@ -152,7 +163,9 @@ def run_patient(config: dict, patient: str, outputs: PatientOutputs, prepared_pa
         series = track_patient(draws, config)
         agents = config.get("anti_egfr_agents") or DEFAULT_ANTI_EGFR
         treatments = cohort.treatments_of(patient)
-        clones = track_clones(series, draws, treatments, detection_settings(config), agents)
+        clones = track_clones(
+            series, draws, markers, treatments, detection_settings(config), agents
+        )
         reports = build_draw_reports(patient, draws, series, panel, treatments, agents, clones)
         for report in reports:
             problems = schema_errors(report, "report")

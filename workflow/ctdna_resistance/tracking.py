@@ -188,31 +188,37 @@ def patient_sites(draws: list[DrawData]) -> dict[str, tuple[str, int, str, str]]
     return dict(sorted(sites.items()))
 
 
-def gather_evidence(draws: list[DrawData], genotype_settings=None, reference=None, build=None):
+def gather_evidence(
+    draws: list[DrawData],
+    markers: dict[str, MarkerSite],
+    genotype_settings=None,
+    reference=None,
+    build=None,
+):
     """Re-genotype every draw with a BAM at every site seen in the patient (SPEC 5.2), or read
     the depth there from the draw's coverage file; sets ``draw.evidence``.
 
     The sites are the panel small variants detected in any draw and, when there are any, the
-    patient's clone markers (clone_marker_sites). The REF alleles of the panel sites are checked
-    against ``reference``; those of the markers are not (that check already tells whether the BAM
-    and the calls share a reference, and a partial reference such as the demo's holds only the
-    panel sites), except in a CRAM, which needs the reference to be read at all."""
+    patient's clone ``markers`` (clone_marker_sites(draws)). The REF alleles of the panel sites
+    are checked against ``reference``; those of the markers are not (that check already tells
+    whether the BAM and the calls share a reference, and a partial reference such as the demo's
+    holds only the panel sites), except in a CRAM, which needs the reference to be read at all."""
     from ctdna_resistance.genotype import GenotypeSettings, count_alleles
     from ctdna_resistance.io.coverage import read_depths
 
     sites = patient_sites(draws)
     if not sites:
         return  # no panel small variant, no clone analysis: markers are not needed either
-    markers = {
+    marker_sites = {
         key: (marker.chrom, marker.pos, marker.ref, marker.alt)
-        for key, marker in clone_marker_sites(draws).items()
+        for key, marker in markers.items()
         if key not in sites
     }
     for draw in draws:
         if draw.sample.bam is not None:
             evidence = {}
             cram = str(draw.sample.bam).lower().endswith(".cram")
-            for group, checked in ((sites, True), (markers, cram)):
+            for group, checked in ((sites, True), (marker_sites, cram)):
                 if not group:
                     continue
                 counts = count_alleles(
@@ -232,7 +238,7 @@ def gather_evidence(draws: list[DrawData], genotype_settings=None, reference=Non
                 )
             draw.evidence = dict(sorted(evidence.items()))
         elif draw.sample.coverage is not None:
-            every = sites | markers
+            every = sites | marker_sites
             depths = read_depths(draw.sample.coverage, [(c, p) for c, p, _, _ in every.values()])
             draw.evidence = {
                 key: SiteEvidence(depths.get((site[0], site[1])), None, "coverage")
