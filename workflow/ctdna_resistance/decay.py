@@ -175,15 +175,16 @@ def _maximising_rate(days, alt, depth) -> float:
     return _bisect(lambda rate: -score(rate), low, high, 1e-13)
 
 
-def _bisect(increasing, low: float, high: float, tolerance: float) -> float:
-    """Root of ``increasing`` (negative at ``low``, positive at ``high``) to ``tolerance``."""
-    while high - low > tolerance:
-        middle = 0.5 * (low + high)
-        if increasing(middle) > 0:
-            high = middle
+def _bisect(function, not_above: float, above: float, tolerance: float) -> float:
+    """Root of a monotone ``function`` to ``tolerance``: it is <= 0 at ``not_above`` and > 0 at
+    ``above``, which may lie on either side."""
+    while abs(above - not_above) > tolerance:
+        middle = 0.5 * (not_above + above)
+        if function(middle) > 0:
+            above = middle
         else:
-            low = middle
-    return 0.5 * (low + high)
+            not_above = middle
+    return 0.5 * (not_above + above)
 
 
 def _crossing(excess, start: float, limit: float) -> float | None:
@@ -194,9 +195,7 @@ def _crossing(excess, start: float, limit: float) -> float | None:
     """
     if excess(limit) <= 0 or excess(start) > 0:
         return None
-    if start < limit:
-        return _bisect(excess, start, limit, 1e-12)
-    return _bisect(lambda rate: excess(-rate), -start, -limit, 1e-12) * -1.0
+    return _bisect(excess, start, limit, 1e-12)
 
 
 def _half_life(rate: float | None) -> float | None:
