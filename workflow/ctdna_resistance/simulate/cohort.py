@@ -478,12 +478,13 @@ def _simulate_passengers(
 ) -> tuple[dict[Site, tuple[int, int]], list[list[Observation]]]:
     """Normal (depth, 0) and per-draw observations of the passengers, from their own stream."""
     writer = WRITERS[plan.dialect]
-    normal = {site: (_depth(rng, plan.normal_mean_depth), 0) for site in plan.passenger_sites()}
+    sites = plan.passenger_sites()
+    normal = {site: (_depth(rng, plan.normal_mean_depth), 0) for site in sites}
     carrier = {site: clone.site for clone in plan.clones for site in clone.passengers}
     draws = []
     for draw, (tf, ccf) in enumerate(states):
         observations = []
-        for site in plan.passenger_sites():
+        for site in sites:
             vaf = tf * ccf[carrier[site]] / 2
             depth = _depth(rng, plan.mean_depths[draw])
             alt = _alt_reads(rng, depth, vaf)
