@@ -49,6 +49,18 @@ def _text(lines: list[str]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def _breakends_and_counts(event) -> tuple:
+    """What a reader's SvEvent says of both breakends and the read counts, for comparison."""
+    return (
+        (event.a.chrom, event.a.pos, event.a.strand),
+        (event.b.chrom, event.b.pos, event.b.strand),
+        event.split_reads,
+        event.spanning_reads,
+        event.ref_reads,
+        event.filters,
+    )
+
+
 @st.composite
 def segments(draw, contigs=CONTIGS):
     """Non-overlapping 1-based inclusive (chrom, start, end) on a few contigs, in sort order."""
@@ -432,19 +444,7 @@ def test_fusion_tables_round_trip(data, rows, prefix, kind):
             expected.append((ga, gb, (ca, pa, sa), (cb, pb, sb), split, span, None, kept))
     with tempfile.TemporaryDirectory() as folder:
         events = read_fusion_table(_write(folder, "fusions.tsv", table))
-    got = [
-        (
-            e.gene_a,
-            e.gene_b,
-            (e.a.chrom, e.a.pos, e.a.strand),
-            (e.b.chrom, e.b.pos, e.b.strand),
-            e.split_reads,
-            e.spanning_reads,
-            e.ref_reads,
-            e.filters,
-        )
-        for e in events
-    ]
+    got = [(e.gene_a, e.gene_b, *_breakends_and_counts(e)) for e in events]
     assert got == expected
     assert [(e.sv_type, e.record_no) for e in events] == [("FUSION", i) for i in range(1, n + 1)]
 
@@ -597,17 +597,7 @@ def test_sv_vcf_bnd_mate_pairs_round_trip(pairs):
     with tempfile.TemporaryDirectory() as folder:
         result = read_sv_vcf(_write(folder, "somaticSV.vcf", text), expected_build="GRCh38")
     assert (result.caller, result.sample, result.records_read) == ("manta", "TUMOR", 2 * len(pairs))
-    got = [
-        (
-            (e.a.chrom, e.a.pos, e.a.strand),
-            (e.b.chrom, e.b.pos, e.b.strand),
-            e.split_reads,
-            e.spanning_reads,
-            e.ref_reads,
-            e.filters,
-        )
-        for e in result.events
-    ]
+    got = [_breakends_and_counts(e) for e in result.events]
     assert got == expected
     assert all(e.sv_type == "BND" and e.problem is None for e in result.events)
 
