@@ -248,7 +248,8 @@ def call_sample(
 
 
 def _call_small_variants(sample, panel, det, calls, reasons):
-    normal = read_normal_alleles(sample.normal_vcf, panel.build) if sample.normal_vcf else set()
+    # None: no matched normal, so the germline VAF band is the only germline evidence
+    normal = read_normal_alleles(sample.normal_vcf, panel.build) if sample.normal_vcf else None
     regions = panel.regions() if det["vcf_read"] == "panel_regions" else None
     somatic_vafs: list[float] = []
     markers: dict[str, str] = {}
@@ -508,7 +509,7 @@ def fusion_key(label: str) -> str:
     return f"fusion:{label}"
 
 
-def _is_somatic_candidate(rec: VariantRecord, det: dict, normal: set, reason) -> bool:
+def _is_somatic_candidate(rec: VariantRecord, det: dict, normal: set | None, reason) -> bool:
     if reason not in (None, "not_in_panel", "panel_gene_not_resistance_allele"):
         return False
     if rec.problem or not rec.is_pass or rec.vaf is None or rec.depth is None:
@@ -517,11 +518,17 @@ def _is_somatic_candidate(rec: VariantRecord, det: dict, normal: set, reason) ->
         return False
     if germline_like(rec.vaf, det["germline_vaf_band"]):
         return False
-    return (rec.chrom, *minimal_allele(rec.pos, rec.ref, rec.alt)) not in normal
+    return (rec.chrom, *minimal_allele(rec.pos, rec.ref, rec.alt)) not in (normal or ())
 
 
-def _classify(rec: VariantRecord, panel: Panel, det: dict, normal: set):
-    """(alteration row, None, '') when reported, else (partial row, reason, detail)."""
+def _classify(rec: VariantRecord, panel: Panel, det: dict, normal: set | None):
+    """(alteration row, None, '') when reported, else (partial row, reason, detail).
+
+    ``normal`` is the matched normal's alleles, or None when the sample has no normal_vcf. The
+    germline VAF band applies to a panel allele only without a normal: with one, an allele the
+    normal lacks is somatic whatever its VAF (a clonal KRAS/BRAF allele in plasma with a high
+    tumour fraction, or on an amplified locus, sits near 0.5).
+    """
     if rec.problem:
         return {}, "unreadable_record", rec.problem
     match, *why = panel.match(rec.chrom, rec.pos, rec.ref, rec.alt, rec.annotations)
@@ -566,9 +573,9 @@ def _classify(rec: VariantRecord, panel: Panel, det: dict, normal: set):
         return row, "unreadable_record", "no alt read count for this allele"
     if rec.alt_reads < det["min_alt_reads"]:
         return row, "low_alt_reads", f"{rec.alt_reads} < {det['min_alt_reads']}"
-    if (rec.chrom, match.pos, match.ref, match.alt) in normal:
+    if normal is not None and (rec.chrom, match.pos, match.ref, match.alt) in normal:
         return row, "in_normal", "allele present in normal_vcf"
-    if germline_like(rec.vaf, det["germline_vaf_band"]):
+    if normal is None and germline_like(rec.vaf, det["germline_vaf_band"]):
         return row, "germline_like", f"VAF {rec.vaf:.3f}"
     p_value = detection_p_value(rec.alt_reads, rec.depth, det["background_error"])
     row["p_value"] = p_value
