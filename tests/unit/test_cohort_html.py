@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -11,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from ctdna_resistance.cohort import SUMMARY_COLUMNS
+from ctdna_resistance.cohort import SUMMARY_COLUMNS, summarise_patient
 from ctdna_resistance.report.cohort_html import render_cohort
+from ctdna_resistance.samplesheet import Cohort, Sample, Treatment
 
 FIXTURE = Path(__file__).parent / "data" / "longitudinal_reports.json"
 SCRIPT = "<script>alert(1)</script>"
@@ -197,3 +199,23 @@ def test_page_is_self_contained_deterministic_and_says_research_use_only(
     assert "<link" not in page.lower()
     assert render_cohort(list(reversed(ROWS)), reports_by_patient) == page
     assert len(page.encode("utf-8")) < 1_000_000
+
+
+def test_the_summary_starts_the_anti_egfr_clock_with_the_configured_agents():
+    samples = [Sample("P9", f"P9-T{i}", dt.date(2024, 1, 1 + 30 * i), f"T{i}") for i in (0, 1)]
+    cohort = Cohort(samples, [Treatment("P9", "Erbitux + FOLFIRI", dt.date(2024, 1, 5), None)])
+
+    def report(sample, status):
+        return {
+            "sample": sample.sample,
+            "collection_date": sample.collection_date.isoformat(),
+            "resistance": {"status": status, "mechanisms": []},
+            "alterations": [],
+        }
+
+    reports = [report(samples[0], "none_detected"), report(samples[1], "emerging")]
+    default = summarise_patient("P9", reports, cohort)
+    assert (default["anti_egfr_start"], default["days_from_anti_egfr_start"]) == ("", "")
+    configured = summarise_patient("P9", reports, cohort, ["erbitux", "vectibix"])
+    assert configured["anti_egfr_start"] == "2024-01-05"
+    assert configured["days_from_anti_egfr_start"] == 26

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
-from ctdna_resistance.samplesheet import Cohort
+from ctdna_resistance.samplesheet import DEFAULT_ANTI_EGFR, Cohort
 
 SUMMARY_COLUMNS = [
     "patient",
@@ -22,9 +23,18 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def summarise_patient(patient: str, reports: list[dict], cohort: Cohort) -> dict:
-    """One summary row from a patient's per-draw reports (date order)."""
-    anti = [t.start_date for t in cohort.treatments_of(patient) if t.is_anti_egfr()]
+def summarise_patient(
+    patient: str,
+    reports: list[dict],
+    cohort: Cohort,
+    anti_egfr_agents: Sequence[str] = DEFAULT_ANTI_EGFR,
+) -> dict:
+    """One summary row from a patient's per-draw reports (date order).
+
+    ``anti_egfr_agents``: the config's list, as the per-draw reports use it, so a treatment
+    named e.g. "Erbitux" starts the clock here too.
+    """
+    anti = [t.start_date for t in cohort.treatments_of(patient) if t.is_anti_egfr(anti_egfr_agents)]
     start = min(anti) if anti else None
     emerging = next((r for r in reports if r["resistance"]["status"] == "emerging"), None)
     mechanisms = sorted({m for r in reports for m in r["resistance"]["mechanisms"]})

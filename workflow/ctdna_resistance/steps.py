@@ -197,7 +197,7 @@ def run_cohort(
             for s in cohort.samples_of(patient)
         ]
     agents = config.get("anti_egfr_agents") or DEFAULT_ANTI_EGFR
-    rows = [summarise_patient(p, reports[p], cohort) for p in sorted(reports)]
+    rows = [summarise_patient(p, reports[p], cohort, agents) for p in sorted(reports)]
     study = config.get("cbioportal_study_id") or "ctdna_resistance"
     with atomic_outputs(summary_tsv, summary_html, str(cbioportal_dir).rstrip("/") + "/") as tmp:
         write_tsv(tmp[0], SUMMARY_COLUMNS, rows)
