@@ -376,3 +376,40 @@ def test_non_panel_and_weak_rearrangements_are_filtered_not_reported(demo, truth
         assert reasons == {"not_pass" if weak_fusion else "no_panel_fusion_gene"}, row
         checked += 1
     assert checked > 0
+
+
+def test_the_rechallenge_criterion_says_cannot_tell_when_an_earlier_allele_was_not_evaluable(demo):
+    """SPEC 5.7: "RAS/BRAF/EGFR-ECD undetectable" only when every one seen could have been seen."""
+
+    def flag(patient, sample):
+        report = json.loads(
+            (demo["out"] / "patients" / patient / "reports" / f"{sample}.json").read_text()
+        )
+        resistance = report["resistance"]
+        statuses = {
+            f"{a['gene']} {a['alteration']}": a["status"]
+            for a in report["alterations"] + report["not_detected"]
+        }
+        html = (demo["out"] / "patients" / patient / "reports" / f"{sample}.html").read_text()
+        return (
+            resistance["ras_braf_egfr_ecd_undetectable"],
+            resistance["ras_braf_egfr_ecd_basis"],
+            statuses,
+            html,
+        )
+
+    # P002's EGFR p.S492R emerges at T3; before it, the draws were too shallow to have seen it
+    value, basis, statuses, html = flag("P002", "P002-T0")
+    assert statuses["EGFR p.S492R"] == "not_evaluable"
+    assert value is None and basis == "cannot tell: EGFR p.S492R not evaluable"
+    assert "RAS/BRAF/EGFR-ECD alterations: cannot tell from this draw" in html
+    value, basis, _, html = flag("P002", "P002-T3")
+    assert value is False and basis == "detected: EGFR p.S492R"
+    assert "RAS/BRAF/EGFR-ECD alterations: detectable in this draw" in html
+    # P004's KRAS p.G13S: no depth at all at baseline
+    value, basis, statuses, _ = flag("P004", "P004-T0")
+    assert statuses["KRAS p.G13S"] == "not_assessed" and value is None
+    # P001 before its KRAS p.A146T: absent with an adequate LoD95, so undetectable
+    value, basis, statuses, html = flag("P001", "P001-T1")
+    assert statuses["KRAS p.A146T"] == "not_detected" and value is True
+    assert "RAS/BRAF/EGFR-ECD alterations: none detectable in this draw" in html

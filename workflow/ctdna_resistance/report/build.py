@@ -10,7 +10,7 @@ from ctdna_resistance.panel import Panel
 from ctdna_resistance.samplesheet import DEFAULT_ANTI_EGFR, Treatment
 from ctdna_resistance.tracking import DrawData, Observation, first_alteration_rows, first_seen
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 # SPEC 5.5: "emerging" = new or rising after baseline (trends.is_emerging).
 EMERGING = ("new", "rising")
 # Genes whose undetectability is the ctDNA criterion for anti-EGFR rechallenge (SPEC 5.7).
@@ -87,6 +87,39 @@ def _alteration_entry(obs: Observation, label_row: dict, series, panel: Panel) -
         "evidence": sorted(gene.evidence) if gene else [],
         "strategies": sorted(gene.strategies) if gene else [],
     }
+
+
+def _ras_braf_egfr_ecd(alterations: list[dict], missing: list[dict], sample) -> dict:
+    """The rechallenge criterion (SPEC 5.7) of one draw, and what it rests on.
+
+    True only when the draw was searched for small variants and every RAS/BRAF/EGFR alteration
+    seen in the patient is absent with an adequate LoD95 (not_detected); None ("cannot tell")
+    when one of them is not_evaluable or not_assessed here, or the draw has no small-variant
+    input; False when one is detected.
+    """
+    found = [a for a in alterations if a["gene"] in RECHALLENGE_GENES]
+    if found:
+        value, basis = False, "detected: " + ", ".join(_named(a) for a in found)
+    elif sample.vcf is None and sample.bam is None:
+        value, basis = None, "cannot tell: no small-variant calls or BAM for this draw"
+    else:
+        unclear = [
+            a
+            for a in missing
+            if a["gene"] in RECHALLENGE_GENES and a["status"] in ("not_evaluable", "not_assessed")
+        ]
+        if unclear:
+            value = None
+            basis = "cannot tell: " + ", ".join(
+                f"{_named(a)} {a['status'].replace('_', ' ')}" for a in unclear
+            )
+        else:
+            value, basis = True, "none detected in the panel's RAS/BRAF/EGFR hotspots"
+    return {"ras_braf_egfr_ecd_undetectable": value, "ras_braf_egfr_ecd_basis": basis}
+
+
+def _named(alteration: dict) -> str:
+    return f"{alteration['gene']} {alteration['alteration']}"
 
 
 def build_draw_reports(
@@ -166,9 +199,7 @@ def build_draw_reports(
                     "headline": _headline(alterations, emerging, previous, panel, clones, index),
                     "mechanisms": mechanisms,
                     "polyclonal": clones.polyclonal_at(index) if clones else None,
-                    "ras_braf_egfr_ecd_undetectable": not any(
-                        a["gene"] in RECHALLENGE_GENES for a in alterations
-                    ),
+                    **_ras_braf_egfr_ecd(alterations, missing, sample),
                 },
                 "evidence": evidence,
                 "strategies": strategies,

@@ -370,7 +370,12 @@ def _draw_view(report: Mapping) -> dict:
         "status_label": _label(RESISTANCE_STATUS_LABELS, resistance.get("status")),
         "mechanisms": [_label(MECHANISM_LABELS, m) for m in resistance.get("mechanisms", [])],
         "polyclonal": {True: "yes", False: "no", None: "not assessed"}[polyclonal],
-        "ras_braf_egfr_ecd_undetectable": bool(resistance.get("ras_braf_egfr_ecd_undetectable")),
+        "ras_braf_egfr_ecd": {
+            True: "none detectable in this draw",
+            False: "detectable in this draw",
+            None: "cannot tell from this draw",
+        }[resistance.get("ras_braf_egfr_ecd_undetectable")],
+        "ras_braf_egfr_ecd_basis": resistance.get("ras_braf_egfr_ecd_basis", ""),
         "tumor_fraction": (
             "not estimated"
             if tumor_fraction.get("value") is None
