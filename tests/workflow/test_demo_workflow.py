@@ -413,3 +413,33 @@ def test_the_rechallenge_criterion_says_cannot_tell_when_an_earlier_allele_was_n
     value, basis, statuses, html = flag("P001", "P001-T1")
     assert statuses["KRAS p.A146T"] == "not_detected" and value is True
     assert "RAS/BRAF/EGFR-ECD alterations: none detectable in this draw" in html
+
+
+def test_what_changed_calls_new_or_cleared_only_where_the_other_draw_could_have_seen_it(demo):
+    def changes(patient, sample):
+        folder = demo["out"] / "patients" / patient / "reports"
+        report = json.loads((folder / f"{sample}.json").read_text())
+        names = {
+            a["key"]: f"{a['gene']} {a['alteration']}"
+            for a in report["alterations"] + report["not_detected"]
+        }
+        listed = {
+            kind: sorted(names[key] for key in keys)
+            for kind, keys in report["changes"]["since_previous"].items()
+            if keys
+        }
+        return listed, (folder / f"{sample}.html").read_text()
+
+    # EGFR p.S492R: the earlier draws were too shallow for its VAF (its trend is first_seen)
+    listed, html = changes("P002", "P002-T3")
+    assert listed == {"first_seen": ["EGFR p.S492R"], "new": ["ERBB2 amplification"]}
+    assert "<dt>Seen now; the earlier draw could not have seen it</dt>" in html
+    listed, _ = changes("P004", "P004-T1")
+    assert listed == {"first_seen": ["ALK EML4-ALK", "KRAS p.G13S", "MAP2K1 p.Q56P"]}
+    # the KRAS allele absent at T1 with an adequate LoD95: new, as its trend says
+    listed, _ = changes("P001", "P001-T2")
+    assert listed == {"new": ["KRAS p.A146T", "MET amplification"]}
+    # a copy-number call that stops firing has no LoD95: not "cleared"
+    listed, html = changes("P001", "P001-T3")
+    assert listed == {"unconfirmed_absence": ["MET amplification"]}
+    assert "<dt>Cleared</dt>\n<dd>none</dd>" in html

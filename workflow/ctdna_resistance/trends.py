@@ -226,7 +226,7 @@ def _new_or_first_seen(draw: Draw, earlier: list[Draw]) -> TrendCall:
     vaf_now = _vaf(draw)
     adequate, why_not = [], []
     for prior in earlier:
-        problem = _inadequate_absence(prior, vaf_now, draw.lod95)
+        problem = inadequate_absence(prior, vaf_now, draw.lod95)
         if problem:
             why_not.append(f"{prior.sample}: {problem}")
         else:
@@ -249,8 +249,11 @@ def _new_or_first_seen(draw: Draw, earlier: list[Draw]) -> TrendCall:
     return TrendCall("new", p_value, TEST_NAME, f"{reason}; vs {reference.sample} p={p_value:.3g}")
 
 
-def _inadequate_absence(prior: Draw, vaf_now: float | None, lod_now: float | None) -> str:
-    """Why an earlier draw's absence says nothing about the alteration ('' when it is adequate)."""
+def inadequate_absence(prior, vaf_now: float | None, lod_now: float | None) -> str:
+    """Why an earlier draw's absence says nothing about the alteration ('' when it is adequate).
+
+    ``prior``: anything with ``status`` and ``lod95`` (a Draw, or tracking's Observation).
+    """
     if prior.status != "not_detected":
         return prior.status.replace("_", " ")
     if prior.lod95 is None:
@@ -268,6 +271,11 @@ def _inadequate_absence(prior: Draw, vaf_now: float | None, lod_now: float | Non
     )
 
 
+def clearance_is_adequate(lod_now: float | None, vaf_then: float | None) -> bool:
+    """A draw's absence clears an alteration: its LoD95 at or below the VAF last seen."""
+    return lod_now is not None and vaf_then is not None and lod_now <= vaf_then
+
+
 def _cleared(draw: Draw, last_detected: Draw) -> TrendCall:
     last_vaf = _vaf(last_detected)
     p_value = None
@@ -278,7 +286,7 @@ def _cleared(draw: Draw, last_detected: Draw) -> TrendCall:
         )
         test = TEST_NAME
     versus = f"last detected at {last_detected.sample} (VAF {_fmt(last_vaf)})"
-    if draw.lod95 is not None and last_vaf is not None and draw.lod95 <= last_vaf:
+    if clearance_is_adequate(draw.lod95, last_vaf):
         return TrendCall("cleared", p_value, test, f"LoD95 {_fmt(draw.lod95)}; {versus}")
     return TrendCall(
         "not_detected",

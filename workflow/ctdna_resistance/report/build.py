@@ -9,6 +9,7 @@ from ctdna_resistance.clone_tracking import PatientClones
 from ctdna_resistance.panel import Panel
 from ctdna_resistance.samplesheet import DEFAULT_ANTI_EGFR, Treatment
 from ctdna_resistance.tracking import DrawData, Observation, first_alteration_rows, first_seen
+from ctdna_resistance.trends import clearance_is_adequate, inadequate_absence
 
 SCHEMA_VERSION = "1.1"
 # SPEC 5.5: "emerging" = new or rising after baseline (trends.is_emerging).
@@ -89,6 +90,31 @@ def _alteration_entry(obs: Observation, label_row: dict, series, panel: Panel) -
     }
 
 
+def _changes(series: dict[str, list[Observation]], reference: int, now: int) -> dict:
+    """Alteration keys that changed between a reference draw and this one.
+
+    new / cleared only where the draw without the call could have seen it, by the trend
+    labels' own rules (trends.inadequate_absence, trends.clearance_is_adequate); otherwise
+    first_seen (called now, the reference draw could not have seen it) or unconfirmed_absence
+    (called then, not now, and this draw could not have seen it).
+    """
+    found: dict[str, list[str]] = {
+        "new": [],
+        "first_seen": [],
+        "cleared": [],
+        "unconfirmed_absence": [],
+    }
+    for key, observations in series.items():
+        then, here = observations[reference], observations[now]
+        if here.status == "detected" and then.status != "detected":
+            seeable = not inadequate_absence(then, here.vaf, here.lod95)
+            found["new" if seeable else "first_seen"].append(key)
+        elif then.status == "detected" and here.status != "detected":
+            seeable = here.status == "not_detected" and clearance_is_adequate(here.lod95, then.vaf)
+            found["cleared" if seeable else "unconfirmed_absence"].append(key)
+    return found
+
+
 def _ras_braf_egfr_ecd(alterations: list[dict], missing: list[dict], sample) -> dict:
     """The rechallenge criterion (SPEC 5.7) of one draw, and what it rests on.
 
@@ -146,18 +172,8 @@ def build_draw_reports(
         emerging = [a for a in alterations if a["trend"] in EMERGING and index > 0]
         previous = draws[index - 1].sample if index else None
 
-        def changes(reference: int, now=index, here=here):
-            new = [
-                k
-                for k, o in series.items()
-                if o[now].status == "detected" and o[reference].status != "detected"
-            ]
-            gone = [
-                k
-                for k, o in series.items()
-                if o[now].status != "detected" and o[reference].status == "detected"
-            ]
-            return {"new": new, "cleared": gone}
+        def changes(reference: int, now=index):
+            return _changes(series, reference, now)
 
         genes = sorted({a["gene"] for a in alterations})
         evidence = _dedupe(e for g in genes for e in panel.evidence_for(g))
@@ -187,7 +203,7 @@ def build_draw_reports(
                 "alterations": alterations,
                 "not_detected": missing,
                 "changes": {
-                    "since_previous": changes(index - 1) if index else {"new": [], "cleared": []},
+                    "since_previous": changes(index - 1) if index else _changes({}, 0, 0),
                     "since_baseline": changes(0),
                 },
                 "resistance": {

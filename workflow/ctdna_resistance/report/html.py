@@ -53,6 +53,13 @@ TREND_LABELS = {
     "not_detected": "not detected",
     "not_assessed": "not assessed",
 }
+# The change lists of a report, as the "What changed" section names them (report/build.py).
+CHANGE_KINDS = {
+    "new": "New",
+    "first_seen": "Seen now; the earlier draw could not have seen it",
+    "cleared": "Cleared",
+    "unconfirmed_absence": "Not called now; this draw could not have seen it",
+}
 RESISTANCE_STATUS_LABELS = {
     "emerging": "Emerging resistance",
     "detected": "Resistance alterations detected",
@@ -392,13 +399,14 @@ def _draw_view(report: Mapping) -> dict:
         "first_draw": report.get("timepoint_index") == 0
         or ("previous_sample" in report and report["previous_sample"] is None),
         "baseline_sample": report.get("baseline_sample"),
+        "change_kinds": CHANGE_KINDS,
         "since_previous": {
             kind: _change_list(changes.get("since_previous", {}).get(kind, []), names_by_key)
-            for kind in ("new", "cleared")
+            for kind in CHANGE_KINDS
         },
         "since_baseline": {
             kind: _change_list(changes.get("since_baseline", {}).get(kind, []), names_by_key)
-            for kind in ("new", "cleared")
+            for kind in CHANGE_KINDS
         },
         "not_found": [_detected_row(a) for a in not_found],
         "searched_genes": None if searched is None else ", ".join(searched.get("genes", [])),
