@@ -443,3 +443,19 @@ def test_what_changed_calls_new_or_cleared_only_where_the_other_draw_could_have_
     listed, html = changes("P001", "P001-T3")
     assert listed == {"unconfirmed_absence": ["MET amplification"]}
     assert "<dt>Cleared</dt>\n<dd>none</dd>" in html
+
+
+def test_the_reports_quality_table_reconciles_with_the_accounting(demo):
+    reports = sorted((demo["out"] / "patients").glob("*/reports/*.json"))
+    assert len(reports) == 16
+    for path in reports:
+        qc = json.loads(path.read_text())["qc"]
+        acct = json.loads((demo["out"] / "samples" / path.stem / "accounting.json").read_text())
+        assert qc["records_read"] == acct["records_read"] == qc["reported"] + qc["filtered"]
+        parts = qc["alleles_read"] + qc.get("segments_read", 0) + qc.get("sv_events_read", 0)
+        assert parts == qc["records_read"], path.stem
+        html = path.with_suffix(".html").read_text()
+        assert (
+            f'<tr><th>Records read (all inputs)</th><td class="num">{qc["records_read"]}</td>'
+            in html
+        )

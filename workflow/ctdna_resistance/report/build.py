@@ -240,10 +240,19 @@ def build_draw_reports(
                     for key, obs in series.items()
                 ],
                 "qc": {
-                    "records_read": acct.get("vcf", {}).get("records_read", 0),
+                    # every input record of the draw, as the accounting reconciles them:
+                    # records_read = reported + filtered (VCF alleles, segments, SV events)
+                    "records_read": acct["records_read"],
+                    "reported": acct["records_reported"],
+                    "filtered": acct["records_filtered"],
                     "alleles_read": acct["alleles_read"],
-                    "reported": acct["reported"],
-                    "filtered": acct["filtered"],
+                    **(
+                        {"segments_read": acct["copy_number"]["segments_read"]}
+                        if "copy_number" in acct
+                        else {}
+                    ),
+                    **({"sv_events_read": acct["sv"]["events_read"]} if "sv" in acct else {}),
+                    "alterations_reported": acct["reported"],
                     "filter_reasons": acct["filtered_by_reason"],
                     "vcf_dialect": acct.get("vcf", {}).get("dialect"),
                     "read_mode": acct.get("vcf", {}).get("read_mode"),
