@@ -11,6 +11,8 @@ import jsonschema
 import pytest
 import yaml
 
+from ctdna_resistance.panel import load_panel
+
 REPO = Path(__file__).parents[2]
 PANEL_PATH = REPO / "panels" / "anti_egfr_crc.yaml"
 SCHEMA_PATH = REPO / "workflow" / "schemas" / "panel.schema.yaml"
@@ -458,3 +460,27 @@ def test_table1_rows_carry_the_review_figures(panel):
         "median_OS": "12.1 months",
     }
     assert rows["igf1r_sclafani2015"][2] == {"median_PFS": "5.6 months", "median_OS": "17.9 months"}
+
+
+def test_a_strategy_limited_to_some_alterations_names_panel_hotspots_and_sourced_notes(
+    panel, genes
+):
+    known_sources = {source["id"] for source in panel["sources"]}
+    limited = [s for s in panel["strategies"] if "applies_to" in s]
+    # adagrasib is KRAS G12C-selective; the review files it under "RAS mutation"
+    assert {s["id"]: s["applies_to"] for s in limited} == {"ras_yaeger2024": ["KRAS p.G12C"]}
+    for strategy in limited:
+        assert strategy["note"] and len(strategy["note_sources"]) >= 2
+        assert set(strategy["note_sources"]) <= known_sources
+        for named in strategy["applies_to"]:
+            symbol, protein = named.split(" ")
+            assert strategy["id"] in genes[symbol]["strategies"]
+            assert protein in {h["protein"] for h in genes[symbol]["hotspots"]}
+
+
+def test_reports_offer_a_g12c_inhibitor_only_for_kras_g12c():
+    panel = load_panel(PANEL_PATH, "GRCh38")
+    ids = {gene: [s["id"] for s in panel.strategies_for(*gene.split(" ", 1))]
+           for gene in ("KRAS p.G12C", "KRAS p.G13S", "NRAS p.G12C")}  # fmt: skip
+    assert ids == {"KRAS p.G12C": ["ras_yaeger2024"], "KRAS p.G13S": [], "NRAS p.G12C": []}
+    assert [s["id"] for s in panel.strategies_for("KRAS")] == ["ras_yaeger2024"]

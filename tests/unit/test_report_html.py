@@ -65,7 +65,7 @@ def test_page_shows_headline_alterations_and_strategies(report: dict, page: str)
     # BRAF is cited only by a not-assessed alteration: its strategy is not offered for this draw.
     assert "Vemurafenib + panitumumab" not in page
     # PIK3CA has evidence but no strategy in the panel: the page says so instead of inventing one.
-    assert "list no coping strategy for this mechanism" in page
+    assert "list no coping strategy for these alterations" in page
 
 
 def test_page_formats_numbers_stably(page: str) -> None:
@@ -316,3 +316,13 @@ def test_disagreeing_tumour_fraction_estimates_are_both_shown(report: dict) -> N
     assert "Other estimates: somatic_vaf_q90x2 12.00%" in page
     assert "Tumour-fraction sources disagree" in page
     assert "using PURPLE purity" in page
+
+
+def test_a_strategy_note_is_shown_beside_its_regimen_and_escaped(report):
+    noted = copy.deepcopy(report)
+    noted["strategies"][0]["note"] = "KRAS G12C-selective " + INJECTION
+    page = render_draw_report(noted)
+    regimen = page.index("Adagrasib + cetuximab")
+    note = page.index('<small class="strategy-note">KRAS G12C-selective ' + ESCAPED_INJECTION)
+    assert regimen < note < page.index("</td>", regimen)
+    assert INJECTION not in page

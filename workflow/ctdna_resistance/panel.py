@@ -256,8 +256,13 @@ class Panel:
     def evidence_for(self, gene: str) -> list[dict]:
         return [self.evidence[i] for i in self.genes[gene].evidence if i in self.evidence]
 
-    def strategies_for(self, gene: str) -> list[dict]:
-        return [self.strategies[i] for i in self.genes[gene].strategies if i in self.strategies]
+    def strategies_for(self, gene: str, alteration: str | None = None) -> list[dict]:
+        """The gene's strategies; with an alteration, those whose `applies_to` admits it."""
+        found = [self.strategies[i] for i in self.genes[gene].strategies if i in self.strategies]
+        if alteration is None:
+            return found
+        named = f"{gene} {alteration}"
+        return [s for s in found if "applies_to" not in s or named in s["applies_to"]]
 
 
 def _region_key(region: tuple[str, int, int]):

@@ -86,7 +86,11 @@ def _alteration_entry(obs: Observation, label_row: dict, series, panel: Panel) -
         "mechanism": label_row["mechanism"],
         "first_seen": first_seen(series),
         "evidence": sorted(gene.evidence) if gene else [],
-        "strategies": sorted(gene.strategies) if gene else [],
+        "strategies": (
+            sorted(s["id"] for s in panel.strategies_for(gene.symbol, label_row["alteration"]))
+            if gene
+            else []
+        ),
     }
 
 
@@ -177,7 +181,9 @@ def build_draw_reports(
 
         genes = sorted({a["gene"] for a in alterations})
         evidence = _dedupe(e for g in genes for e in panel.evidence_for(g))
-        strategies = _dedupe(s for g in genes for s in panel.strategies_for(g))
+        strategies = _dedupe(
+            s for a in alterations for s in panel.strategies_for(a["gene"], a["alteration"])
+        )
         mechanisms = sorted({a["mechanism"] for a in alterations})
         acct = draw.accounting
         reports.append(

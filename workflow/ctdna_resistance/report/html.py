@@ -254,6 +254,7 @@ def _strategy_view(strategy: Mapping) -> dict:
         "study": strategy.get("study", ""),
         "mechanism": strategy.get("mechanism") or "",
         "regimen": strategy.get("regimen", ""),
+        "note": strategy.get("note") or "",
         "outcomes": outcome_rows,
         "source": _source_text(strategy),
     }
