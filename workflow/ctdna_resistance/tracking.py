@@ -293,8 +293,22 @@ def _observe(key: str, draw: DrawData, det: dict) -> Observation:
                 _num(row["copy_number"]),
                 row=row,
             )
-    if key in draw.evidence:
-        return _observe_evidence(key, draw, det)
+    evidence = _observe_evidence(key, draw, det) if key in draw.evidence else None
+    record = _observe_filtered(key, draw, det)
+    if evidence is not None and record is not None:
+        # Both the BAM (or coverage) and the caller's own record tell the depth: the deeper one
+        # has the lower LoD95, so its absence or its reads say more.
+        if record.lod95 is not None and (record.depth or 0) > (evidence.depth or 0):
+            record.note += f" (deeper than the {draw.evidence[key].source}: {evidence.depth})"
+            return record
+        return evidence
+    if evidence is not None or record is not None:
+        return evidence or record
+    return _observe_without_record(key, draw)
+
+
+def _observe_filtered(key: str, draw: DrawData, det: dict) -> Observation | None:
+    """Status from the caller's filtered record of the allele, if it wrote one."""
     for row in draw.filtered:
         if row["key"] != key:
             continue
@@ -340,7 +354,7 @@ def _observe(key: str, draw: DrawData, det: dict) -> Observation:
                 # compared with (trends.classify_trends, max_vaf_elsewhere)
                 obs.status = "not_detected"
         return obs
-    return _observe_without_record(key, draw)
+    return None
 
 
 def _observe_evidence(key: str, draw: DrawData, det: dict) -> Observation:
