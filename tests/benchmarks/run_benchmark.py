@@ -677,6 +677,33 @@ print(f"records={records} used_index={reader.used_index} read_mode={reader.read_
 """
 
 
+# The libraries the product reader is built on, alone, on the indexed form: how close any Python
+# reader that uses them can come to bcftools (regions from panel.bed, 0-based half-open).
+LIBRARY_FLOORS = {
+    "cyvcf2 region queries": """
+import sys, cyvcf2
+vcf = cyvcf2.VCF(sys.argv[2])
+with open(sys.argv[1]) as bed:
+    regions = [line.split("\\t") for line in bed]
+print(f"records={sum(1 for c, s, e in regions for _ in vcf(f'{c}:{int(s) + 1}-{int(e)}'))}")
+""",
+    "pysam VariantFile.fetch": """
+import sys, pysam
+with open(sys.argv[1]) as bed:
+    regions = [line.split("\\t") for line in bed]
+with pysam.VariantFile(sys.argv[2]) as vcf:
+    print(f"records={sum(1 for c, s, e in regions for _ in vcf.fetch(c, int(s), int(e)))}")
+""",
+    "pysam TabixFile.fetch, lines unparsed": """
+import sys, pysam
+with open(sys.argv[1]) as bed:
+    regions = [line.split("\\t") for line in bed]
+with pysam.TabixFile(sys.argv[2]) as vcf:
+    print(f"records={sum(1 for c, s, e in regions for _ in vcf.fetch(c, int(s), int(e)))}")
+""",
+}
+
+
 def count_output_records(path: Path) -> int:
     with open(path, "rb") as handle:
         return sum(1 for line in handle if not line.startswith(b"#"))
@@ -745,6 +772,23 @@ def bench_vcf(
         m.extra["read_mode"] = found.group(3) if found else None
         rows["product"] = asdict(m)
         results["forms"][form] = rows
+        if form != "indexed":
+            continue
+        libraries = {}
+        for label, script in LIBRARY_FLOORS.items():
+            slug = re.sub(r"\W+", "_", label)
+            m = _fastest(
+                f"{form}: floor: {label}",
+                [sys.executable, "-c", script, str(bed), str(path)],
+                repeat,
+                log=logs / f"{form}_{slug}.log",
+                cwd=folder,
+                env=env,
+            )
+            found = re.search(r"records=(\d+)", Path(m.log).read_text())
+            m.extra["records"] = int(found.group(1)) if found else None
+            libraries[label] = asdict(m)
+        results.setdefault("library_floors", {})[form] = libraries
     return results
 
 
@@ -829,6 +873,12 @@ def vcf_table(vcf: dict) -> list[str]:
                 f"| {form} | {tool}{note} | {extra.get('records')} | {m['wall_s']:.2f} | "
                 f"{m['cpu_s']:.1f} | {m['max_rss_mb']:.0f} | "
                 f"{_ratio(m['wall_s'], best) if label == 'product' else ''} |"
+            )
+        for label, m in vcf.get("library_floors", {}).get(form, {}).items():
+            lines.append(
+                f"| {form} | floor: {label} (no product code) | {m['extra'].get('records')}"
+                f" | {m['wall_s']:.2f} | {m['cpu_s']:.1f} | {m['max_rss_mb']:.0f} | "
+                f"{_ratio(m['wall_s'], best)} |"
             )
     return lines
 
