@@ -185,7 +185,10 @@ def call_sample(
     read_total = 0
     records_reported = 0  # input records behind the reported alterations
     if sample.vcf is not None:
-        info, n, somatic_vafs, markers = _call_small_variants(sample, panel, det, calls, reasons)
+        caller = sample.caller or (config or {}).get("caller") or None
+        info, n, somatic_vafs, markers = _call_small_variants(
+            sample, panel, det, calls, reasons, caller
+        )
         accounting["vcf"] = info
         accounting["somatic_markers_found"] = len(markers)
         kept = sorted(markers, key=marker_rank)[:MAX_CLONE_MARKERS]
@@ -247,7 +250,7 @@ def call_sample(
     return calls
 
 
-def _call_small_variants(sample, panel, det, calls, reasons):
+def _call_small_variants(sample, panel, det, calls, reasons, caller):
     # None: no matched normal, so the germline VAF band is the only germline evidence
     normal = read_normal_alleles(sample.normal_vcf, panel.build) if sample.normal_vcf else None
     regions = panel.regions() if det["vcf_read"] == "panel_regions" else None
@@ -257,7 +260,7 @@ def _call_small_variants(sample, panel, det, calls, reasons):
     with open_vcf(
         sample.vcf,
         sample=sample.vcf_sample,
-        caller=sample.caller,
+        caller=caller,
         expected_build=panel.build,
         regions=regions,
     ) as reader:

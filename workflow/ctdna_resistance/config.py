@@ -16,6 +16,7 @@ DEFAULTS = {
     "panel": "panels/anti_egfr_crc.yaml",
     "genome_build": "GRCh38",
     "outdir": "results",
+    "caller": None,
     "anti_egfr_agents": ["cetuximab", "panitumumab"],
     "detection": DEFAULT_DETECTION,
     "tumor_fraction": {"max_disagreement": 0.1},
