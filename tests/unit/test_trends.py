@@ -144,3 +144,18 @@ def test_fisher_two_sided_matches_scipy(table):
     alt1, depth1, alt2, depth2 = table
     expected = fisher_exact([[alt1, depth1 - alt1], [alt2, depth2 - alt2]]).pvalue
     assert fisher_exact_two_sided(alt1, depth1, alt2, depth2) == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_copy_number_call_that_stops_firing_is_not_cleared_and_says_why():
+    # copy number has no reads and no LoD95: detected, then the call did not fire
+    later = START + datetime.timedelta(weeks=8)
+    draws = [
+        Draw("S0", START, "detected", None, None, None),
+        Draw("S1", later, "not_detected", None, None, None),
+    ]
+    calls = classify_trends(draws, alpha=ALPHA)
+    assert labels(calls) == ["pre_existing", "not_detected"]
+    assert calls[1].reason == (
+        "not detected, no LoD95 at this draw (last detected at S0 (VAF unknown)): "
+        "cannot call it cleared"
+    )

@@ -288,10 +288,12 @@ def _cleared(draw: Draw, last_detected: Draw) -> TrendCall:
     versus = f"last detected at {last_detected.sample} (VAF {_fmt(last_vaf)})"
     if clearance_is_adequate(draw.lod95, last_vaf):
         return TrendCall("cleared", p_value, test, f"LoD95 {_fmt(draw.lod95)}; {versus}")
-    return TrendCall(
-        "not_detected",
-        p_value,
-        test,
-        f"not detected but LoD95 {_fmt(draw.lod95)} is above the VAF when {versus}: "
-        "cannot call it cleared",
-    )
+    if draw.lod95 is None:
+        # copy number and fusions: the call did not fire, but no LoD95 says what it could see
+        why = f"not detected, no LoD95 at this draw ({versus}): cannot call it cleared"
+    else:
+        why = (
+            f"not detected but LoD95 {_fmt(draw.lod95)} is above the VAF when {versus}: "
+            "cannot call it cleared"
+        )
+    return TrendCall("not_detected", p_value, test, why)
