@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -13,8 +14,11 @@ import jsonschema
 import pytest
 import yaml
 
+from ctdna_resistance.panel import load_panel
+from ctdna_resistance.report.build import _searched, _searched_text
 from ctdna_resistance.report.html import format_p_value, render_draw_report
 from ctdna_resistance.report.svg import format_percent, render_vaf_plot
+from ctdna_resistance.samplesheet import Sample
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = Path(__file__).parent / "data" / "report_example.json"
@@ -326,3 +330,27 @@ def test_a_strategy_note_is_shown_beside_its_regimen_and_escaped(report):
     note = page.index('<small class="strategy-note">KRAS G12C-selective ' + ESCAPED_INJECTION)
     assert regimen < note < page.index("</td>", regimen)
     assert INJECTION not in page
+
+
+def test_the_search_scope_names_every_class_searched_and_the_inputs_missing():
+    panel = load_panel(REPO / "panels" / "anti_egfr_crc.yaml", "GRCh38")
+    only_vcf = Sample("P", "S", dt.date(2024, 1, 1), "T0", vcf=Path("a.vcf"))
+    searched = _searched(panel, only_vcf)
+    assert searched["hotspots"] == len(panel.hotspots) and "KRAS" in searched["genes"]
+    assert searched["amplification_genes"] == searched["fusion_genes"] == []
+    assert searched["inputs_missing"] == ["copy number", "structural variants"]
+    assert _searched_text(searched) == (
+        f"{len(panel.hotspots)} hotspots in {len(searched['genes'])} genes searched; "
+        "no copy number, no structural variants for this draw"
+    )
+    only_cnv = Sample("P", "S", dt.date(2024, 1, 1), "T0", cnv=Path("a.cns"))
+    searched = _searched(panel, only_cnv)
+    assert searched["genes"] == [] and searched["hotspots"] == 0
+    assert searched["amplification_genes"] == ["ERBB2", "KRAS", "MET", "NRAS"]
+    report = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    report["searched"] = searched
+    page = render_draw_report(report)
+    assert (
+        "Searched in this draw: no small variants; amplification of ERBB2, KRAS, MET, NRAS. "
+        "Not searched, no input for this draw: small-variant calls, structural variants."
+    ) in page

@@ -186,6 +186,7 @@ def build_draw_reports(
         )
         mechanisms = sorted({a["mechanism"] for a in alterations})
         acct = draw.accounting
+        searched = _searched(panel, sample)
         reports.append(
             {
                 "schema_version": SCHEMA_VERSION,
@@ -218,7 +219,7 @@ def build_draw_reports(
                     else "detected"
                     if alterations
                     else "none_detected",
-                    "headline": _headline(alterations, emerging, previous, panel, clones, index),
+                    "headline": _headline(alterations, emerging, previous, searched, clones, index),
                     "mechanisms": mechanisms,
                     "polyclonal": clones.polyclonal_at(index) if clones else None,
                     **_ras_braf_egfr_ecd(alterations, missing, sample),
@@ -226,7 +227,7 @@ def build_draw_reports(
                 "evidence": evidence,
                 "strategies": strategies,
                 "clones": _clone_entries(clones, index),
-                "searched": {"genes": panel.small_variant_genes, "hotspots": len(panel.hotspots)},
+                "searched": searched,
                 "history": [
                     {
                         "key": key,
@@ -317,14 +318,49 @@ def _finite(value: float) -> float | None:
     return None if value != value else float(value)
 
 
-def _headline(alterations, emerging, previous, panel: Panel, clones=None, index=0) -> str:
-    text = _headline_text(alterations, emerging, previous, panel)
+def _searched(panel: Panel, sample) -> dict:
+    """What this draw's inputs let the panel search for, and which inputs it lacked."""
+    given = {
+        "small-variant calls": sample.vcf is not None,
+        "copy number": sample.cnv is not None,
+        "structural variants": sample.sv is not None,
+    }
+
+    def genes_of(panel_class: str) -> list[str]:
+        return sorted(g.symbol for g in panel.genes.values() if panel_class in g.classes)
+
+    small = given["small-variant calls"]
+    return {
+        "genes": panel.small_variant_genes if small else [],
+        "hotspots": len(panel.hotspots) if small else 0,
+        "amplification_genes": genes_of("amplification") if given["copy number"] else [],
+        "fusion_genes": genes_of("fusion") if given["structural variants"] else [],
+        "inputs_missing": [kind for kind, present in given.items() if not present],
+    }
+
+
+def _searched_text(searched: dict) -> str:
+    parts = []
+    if searched["hotspots"]:
+        parts.append(f"{searched['hotspots']} hotspots in {len(searched['genes'])} genes")
+    if searched["amplification_genes"]:
+        parts.append(f"amplification of {len(searched['amplification_genes'])} genes")
+    if searched["fusion_genes"]:
+        parts.append(f"fusions of {len(searched['fusion_genes'])} genes")
+    text = (", ".join(parts) + " searched") if parts else "nothing searched"
+    if searched["inputs_missing"]:
+        text += "; no " + ", no ".join(searched["inputs_missing"]) + " for this draw"
+    return text
+
+
+def _headline(alterations, emerging, previous, searched: dict, clones=None, index=0) -> str:
+    text = _headline_text(alterations, emerging, previous, searched)
     if clones is not None and clones.polyclonal_at(index):
         text += f"; polyclonal: {len(clones.resistance_present[index])} resistant clones"
     return text
 
 
-def _headline_text(alterations, emerging, previous, panel: Panel) -> str:
+def _headline_text(alterations, emerging, previous, searched: dict) -> str:
     def names(entries) -> str:
         return ", ".join(f"{a['gene']} {a['alteration']}" for a in entries)
 
@@ -340,7 +376,4 @@ def _headline_text(alterations, emerging, previous, panel: Panel) -> str:
         return f"Emerging resistance: {'; '.join(parts)}{tail}"
     if alterations:
         return f"Resistance alterations detected: {names(alterations)}"
-    return (
-        f"No resistance alteration detected ({len(panel.hotspots)} hotspots in "
-        f"{len(panel.small_variant_genes)} genes searched)"
-    )
+    return f"No resistance alteration detected ({_searched_text(searched)})"

@@ -412,6 +412,9 @@ def _draw_view(report: Mapping) -> dict:
         "not_found": [_detected_row(a) for a in not_found],
         "searched_genes": None if searched is None else ", ".join(searched.get("genes", [])),
         "searched_hotspots": None if searched is None else format_count(searched.get("hotspots")),
+        "searched_amplification": ", ".join((searched or {}).get("amplification_genes", [])),
+        "searched_fusions": ", ".join((searched or {}).get("fusion_genes", [])),
+        "inputs_missing": ", ".join((searched or {}).get("inputs_missing", [])),
         "plot": render_vaf_plot(
             report.get("history", []), current_date=report.get("collection_date")
         )
