@@ -47,3 +47,12 @@ def test_absolute_copy_number_is_used_as_the_tumour_copy_number():
     # Re-deriving from log2(CN/2) as if it were a plasma ratio would inflate it three-fold.
     (naive,) = call_copy_number([gene(14.25)], 0.31, "PURPLE purity", {})
     assert naive.tumor_cn > 40
+
+
+def test_without_any_estimate_the_reason_names_what_was_missing():
+    chosen = choose_tumor_fraction(SAMPLE, None, [0.01, 0.02])
+    assert chosen["reason"] == (
+        "no estimate from a copy-number caller or the sample sheet, and 2 somatic VAFs "
+        "(at least 3 are needed)"
+    )
+    assert "reason" not in choose_tumor_fraction(SAMPLE, None, [0.01, 0.02, 0.03])

@@ -354,3 +354,17 @@ def test_the_search_scope_names_every_class_searched_and_the_inputs_missing():
         "Searched in this draw: no small variants; amplification of ERBB2, KRAS, MET, NRAS. "
         "Not searched, no input for this draw: small-variant calls, structural variants."
     ) in page
+
+
+def test_an_unavailable_tumour_fraction_says_why(report):
+    missing = copy.deepcopy(report)
+    missing["tumor_fraction"] = {
+        "value": None,
+        "method": "unavailable",
+        "reason": "no estimate from a copy-number caller or the sample sheet, and 2 somatic VAFs",
+    }
+    page = render_draw_report(missing)
+    assert (
+        "method: unavailable (no estimate from a copy-number caller or the sample sheet, "
+        "and 2 somatic VAFs)"
+    ) in page

@@ -140,6 +140,12 @@ def choose_tumor_fraction(
     if from_vafs is not None:
         estimates.append({"method": "somatic_vaf_q90x2", "value": from_vafs})
     chosen = dict(estimates[0]) if estimates else {"value": None, "method": "unavailable"}
+    if not estimates:
+        chosen["reason"] = (
+            "no estimate from a copy-number caller or the sample sheet, and "
+            f"{len(somatic_vafs)} somatic VAF{'s' if len(somatic_vafs) != 1 else ''} "
+            "(at least 3 are needed)"
+        )
     chosen["n_variants"] = len(somatic_vafs)
     chosen["estimates"] = estimates
     values = [e["value"] for e in estimates]

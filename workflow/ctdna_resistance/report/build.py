@@ -204,7 +204,7 @@ def build_draw_reports(
                 "anti_egfr": anti_egfr_exposure(sample.collection_date, treatments, agents),
                 "tumor_fraction": {
                     key: acct["tumor_fraction"][key]
-                    for key in ("value", "method", "estimates", "note")
+                    for key in ("value", "method", "estimates", "note", "reason")
                     if key in acct["tumor_fraction"]
                 },
                 "alterations": alterations,

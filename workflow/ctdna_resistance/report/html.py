@@ -395,6 +395,7 @@ def _draw_view(report: Mapping) -> dict:
             for e in tumor_fraction.get("estimates", [])[1:]
         ),
         "tumor_fraction_note": tumor_fraction.get("note", ""),
+        "tumor_fraction_reason": tumor_fraction.get("reason", ""),
         "detected": [_detected_row(a) for a in detected],
         "previous_sample": report.get("previous_sample"),
         "first_draw": report.get("timepoint_index") == 0
