@@ -218,9 +218,11 @@ class Panel:
 
     @property
     def small_variant_genes(self) -> list[str]:
-        return sorted(
-            g.symbol for g in self.genes.values() if {"hotspot", "truncating"} & set(g.classes)
-        )
+        return self.genes_with_classes("hotspot", "truncating")
+
+    def genes_with_classes(self, *classes: str) -> list[str]:
+        """Symbols of the genes with any of these resistance classes, sorted."""
+        return sorted(g.symbol for g in self.genes.values() if set(classes) & set(g.classes))
 
     def match(self, chrom: str, pos: int, ref: str, alt: str, annotations=()) -> tuple:
         """(PanelMatch, None) for a resistance allele, else (None, reason, gene symbol or '')."""

@@ -325,16 +325,14 @@ def _searched(panel: Panel, sample) -> dict:
         "copy number": sample.cnv is not None,
         "structural variants": sample.sv is not None,
     }
-
-    def genes_of(panel_class: str) -> list[str]:
-        return sorted(g.symbol for g in panel.genes.values() if panel_class in g.classes)
-
     small = given["small-variant calls"]
     return {
         "genes": panel.small_variant_genes if small else [],
         "hotspots": len(panel.hotspots) if small else 0,
-        "amplification_genes": genes_of("amplification") if given["copy number"] else [],
-        "fusion_genes": genes_of("fusion") if given["structural variants"] else [],
+        "amplification_genes": (
+            panel.genes_with_classes("amplification") if given["copy number"] else []
+        ),
+        "fusion_genes": panel.genes_with_classes("fusion") if given["structural variants"] else [],
         "inputs_missing": [kind for kind, present in given.items() if not present],
     }
 

@@ -129,7 +129,7 @@ class StructuralPlan:
 
 
 def amplification_genes(panel: Panel) -> list[str]:
-    return sorted(s for s, g in panel.genes.items() if "amplification" in g.classes)
+    return panel.genes_with_classes("amplification")
 
 
 def _emerging(clones: list, prefer: int) -> object | None:
