@@ -153,7 +153,9 @@ def _check(draws: list[Draw]) -> None:
         raise ValueError("draws must be sorted by date (the first is the baseline)")
 
 
-def _vaf(draw: Draw) -> float | None:
+def count_vaf(draw) -> float | None:
+    """alt reads / depth of anything with ``alt_reads`` and ``depth`` (a Draw, an Observation):
+    the VAF the trend rules compare, not a caller's own AF estimate."""
     if draw.alt_reads is None or not draw.depth:
         return None
     return draw.alt_reads / draw.depth
@@ -207,7 +209,7 @@ def _change(draw: Draw, earlier: list[Draw], alpha: float) -> TrendCall:
     if previous is None or not _has_counts(draw):
         return TrendCall("stable", None, None, "detected before; no read counts to compare")
     p_value = fisher_exact_two_sided(previous.alt_reads, previous.depth, draw.alt_reads, draw.depth)
-    before, now = _vaf(previous), _vaf(draw)
+    before, now = count_vaf(previous), count_vaf(draw)
     comparison = f"VAF {_fmt(before)} at {previous.sample} -> {_fmt(now)}, p={p_value:.3g}"
     if p_value < alpha:
         label = "rising" if now > before else "falling"
@@ -223,7 +225,7 @@ def _blind(lod: float | None, max_vaf: float | None, lod_first_detection: float 
 
 
 def _new_or_first_seen(draw: Draw, earlier: list[Draw]) -> TrendCall:
-    vaf_now = _vaf(draw)
+    vaf_now = count_vaf(draw)
     adequate, why_not = [], []
     for prior in earlier:
         problem = inadequate_absence(prior, vaf_now, draw.lod95)
@@ -277,7 +279,7 @@ def clearance_is_adequate(lod_now: float | None, vaf_then: float | None) -> bool
 
 
 def _cleared(draw: Draw, last_detected: Draw) -> TrendCall:
-    last_vaf = _vaf(last_detected)
+    last_vaf = count_vaf(last_detected)
     p_value = None
     test = None
     if _has_counts(draw) and _has_counts(last_detected):

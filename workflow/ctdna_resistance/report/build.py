@@ -9,7 +9,7 @@ from ctdna_resistance.clone_tracking import PatientClones
 from ctdna_resistance.panel import Panel
 from ctdna_resistance.samplesheet import DEFAULT_ANTI_EGFR, Treatment
 from ctdna_resistance.tracking import DrawData, Observation, first_alteration_rows, first_seen
-from ctdna_resistance.trends import clearance_is_adequate, inadequate_absence
+from ctdna_resistance.trends import clearance_is_adequate, count_vaf, inadequate_absence
 
 SCHEMA_VERSION = "1.1"
 # SPEC 5.5: "emerging" = new or rising after baseline (trends.is_emerging).
@@ -111,10 +111,12 @@ def _changes(series: dict[str, list[Observation]], reference: int, now: int) -> 
     for key, observations in series.items():
         then, here = observations[reference], observations[now]
         if here.status == "detected" and then.status != "detected":
-            seeable = not inadequate_absence(then, here.vaf, here.lod95)
+            seeable = not inadequate_absence(then, count_vaf(here), here.lod95)
             found["new" if seeable else "first_seen"].append(key)
         elif then.status == "detected" and here.status != "detected":
-            seeable = here.status == "not_detected" and clearance_is_adequate(here.lod95, then.vaf)
+            seeable = here.status == "not_detected" and clearance_is_adequate(
+                here.lod95, count_vaf(then)
+            )
             found["cleared" if seeable else "unconfirmed_absence"].append(key)
     return found
 
