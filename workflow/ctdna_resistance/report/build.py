@@ -178,14 +178,10 @@ def build_draw_reports(
         emerging = [a for a in alterations if a["trend"] in EMERGING and index > 0]
         previous = draws[index - 1].sample if index else None
 
-        def changes(reference: int, now=index):
-            return _changes(series, reference, now)
-
         genes = sorted({a["gene"] for a in alterations})
         evidence = _dedupe(e for g in genes for e in panel.evidence_for(g))
-        strategies = _dedupe(
-            s for a in alterations for s in panel.strategies_for(a["gene"], a["alteration"])
-        )
+        # the ids each alteration entry already holds (strategies_for with its alteration)
+        strategies = _dedupe(panel.strategies[i] for a in alterations for i in a["strategies"])
         mechanisms = sorted({a["mechanism"] for a in alterations})
         acct = draw.accounting
         searched = _searched(panel, sample)
@@ -212,8 +208,9 @@ def build_draw_reports(
                 "alterations": alterations,
                 "not_detected": missing,
                 "changes": {
-                    "since_previous": changes(index - 1) if index else _changes({}, 0, 0),
-                    "since_baseline": changes(0),
+                    # at the baseline draw both compare it with itself: nothing changed
+                    "since_previous": _changes(series, max(index - 1, 0), index),
+                    "since_baseline": _changes(series, 0, index),
                 },
                 "resistance": {
                     "status": "emerging"
