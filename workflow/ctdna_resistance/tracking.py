@@ -295,16 +295,18 @@ def _observe(key: str, draw: DrawData, det: dict) -> Observation:
             )
     evidence = _observe_evidence(key, draw, det) if key in draw.evidence else None
     record = _observe_filtered(key, draw, det)
-    if evidence is not None and record is not None:
-        # Both the BAM (or coverage) and the caller's own record tell the depth: the deeper one
-        # has the lower LoD95, so its absence or its reads say more.
-        if record.lod95 is not None and (record.depth or 0) > (evidence.depth or 0):
-            record.note += f" (deeper than the {draw.evidence[key].source}: {evidence.depth})"
-            return record
-        return evidence
-    if evidence is not None or record is not None:
-        return evidence or record
-    return _observe_without_record(key, draw)
+    # When the BAM (or coverage) and the caller's own record both tell the depth, the deeper one
+    # has the lower LoD95, so its absence or its reads say more.
+    deeper_record = (
+        evidence is not None
+        and record is not None
+        and record.lod95 is not None
+        and (record.depth or 0) > (evidence.depth or 0)
+    )
+    if deeper_record:
+        record.note += f" (deeper than the {draw.evidence[key].source}: {evidence.depth})"
+        return record
+    return evidence or record or _observe_without_record(key, draw)
 
 
 def _observe_filtered(key: str, draw: DrawData, det: dict) -> Observation | None:
