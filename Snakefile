@@ -7,6 +7,7 @@ configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/background.smk"
 include: "workflow/rules/patients.smk"
 include: "workflow/rules/cohort.smk"
 

@@ -842,7 +842,7 @@ def test_sv_vcf_bnd_corruptions_raise_only_input_error(data):
 
 
 # pysam's AlignmentFile, failing to open a damaged BAM, raises once more from its destructor
-# (reported by pytest as unraisable): genotype._open_alignments has already raised InputError.
+# (reported by pytest as unraisable): genotype.open_alignments has already raised InputError.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 @SETTINGS
 @given(data=st.data())

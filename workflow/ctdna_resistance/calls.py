@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ctdna_resistance.background import ErrorModel, error_model
 from ctdna_resistance.copy_number import call_copy_number, gene_copy_number
 from ctdna_resistance.fusions import call_fusions, load_gene_table
 from ctdna_resistance.io.copy_number import read_copy_number
@@ -18,7 +19,6 @@ from ctdna_resistance.io.vcf import open_vcf
 from ctdna_resistance.panel import Panel, file_sha256, minimal_allele
 from ctdna_resistance.records import VariantRecord
 from ctdna_resistance.samplesheet import Sample
-from ctdna_resistance.stats import detection_p_value, lod95
 from ctdna_resistance.tables import write_tsv
 
 DEFAULT_DETECTION = {
@@ -34,6 +34,7 @@ DEFAULT_DETECTION = {
 ALTERATION_COLUMNS = [
     "sample", "key", "gene", "alteration", "hgvsc", "transcript", "panel_class", "type",
     "mechanism", "chrom", "pos", "ref", "alt", "depth", "alt_reads", "vaf", "p_value", "lod95",
+    "background_model", "background_error",
     "copy_number", "log2", "plasma_cn", "tumor_cn", "tumor_fraction", "cn_rule", "segment_bp",
     "n_bins", "partner", "breakpoints", "split_reads", "spanning_reads",
     "filters", "caller", "record_no", "alt_index",
@@ -173,16 +174,22 @@ def read_sample_copy_number(sample: Sample, panel: Panel, config: dict | None = 
 
 
 def call_sample(
-    sample: Sample, panel: Panel, config: dict | None = None, copy_number=None
+    sample: Sample,
+    panel: Panel,
+    config: dict | None = None,
+    copy_number=None,
+    errors: ErrorModel | None = None,
 ) -> SampleCalls:
     """Read the sample's VCF, copy-number and SV files through the panel (SPEC 5.1, 5.4, 3.6).
 
     Every input record ends up reported or filtered with its reason, and the accounting says so
     per input: VCF alleles, copy-number segments, SV events. ``copy_number`` is the sample's
     (read_sample_copy_number, gene_copy_number) when the caller computed them for several draws
-    at once; otherwise they are computed here.
+    at once; otherwise they are computed here. ``errors`` is the run's ErrorModel (one per job);
+    without it the config's background table, or its scalar error, is opened here.
     """
     det = detection_settings(config)
+    errors = errors or error_model(config, det, panel)
     calls = SampleCalls(sample)
     reasons: Counter = Counter()
     inputs = []
@@ -193,7 +200,7 @@ def call_sample(
     if sample.vcf is not None:
         caller = sample.caller or (config or {}).get("caller") or None
         info, n, somatic_vafs, markers = _call_small_variants(
-            sample, panel, det, calls, reasons, caller
+            sample, panel, det, errors, calls, reasons, caller
         )
         accounting["vcf"] = info
         accounting["somatic_markers_found"] = len(markers)
@@ -249,6 +256,8 @@ def call_sample(
             "filtered_by_reason": dict(sorted(reasons.items())),
             "tumor_fraction": tumor_fraction,
             "detection": {k: det[k] for k in sorted(det)},
+            "background_model": errors.name,
+            "background": _background_entry(config),
             "inputs": inputs,
         }
     )
@@ -256,7 +265,13 @@ def call_sample(
     return calls
 
 
-def _call_small_variants(sample, panel, det, calls, reasons, caller):
+def _background_entry(config: dict | None) -> dict | None:
+    """The background table a draw was tested against (path and sha256), None for the scalar."""
+    path = (config or {}).get("background") or None
+    return None if path is None else {"path": str(path), "sha256": file_sha256(path)}
+
+
+def _call_small_variants(sample, panel, det, errors, calls, reasons, caller):
     # None: no matched normal, so the germline VAF band is the only germline evidence
     normal = read_normal_alleles(sample.normal_vcf, panel.build) if sample.normal_vcf else None
     regions = panel.regions() if det["vcf_read"] == "panel_regions" else None
@@ -272,7 +287,7 @@ def _call_small_variants(sample, panel, det, calls, reasons, caller):
     ) as reader:
         for rec in reader:
             alleles += 1
-            row, reason, detail = _classify(rec, panel, det, normal)
+            row, reason, detail = _classify(rec, panel, det, normal, errors)
             if reason is None:
                 calls.alterations.append(row)
             else:
@@ -530,13 +545,14 @@ def _is_somatic_candidate(rec: VariantRecord, det: dict, normal: set | None, rea
     return (rec.chrom, *minimal_allele(rec.pos, rec.ref, rec.alt)) not in (normal or ())
 
 
-def _classify(rec: VariantRecord, panel: Panel, det: dict, normal: set | None):
+def _classify(rec: VariantRecord, panel: Panel, det: dict, normal: set | None, errors=None):
     """(alteration row, None, '') when reported, else (partial row, reason, detail).
 
     ``normal`` is the matched normal's alleles, or None when the sample has no normal_vcf. The
     germline VAF band applies to a panel allele only without a normal: with one, an allele the
     normal lacks is somatic whatever its VAF (a clonal KRAS/BRAF allele in plasma with a high
-    tumour fraction, or on an amplified locus, sits near 0.5).
+    tumour fraction, or on an amplified locus, sits near 0.5). ``errors`` (ErrorModel) gives the
+    allele's background: its test, its LoD95, and at a flagged site the filter reason.
     """
     if rec.problem:
         return {}, "unreadable_record", rec.problem
@@ -565,13 +581,11 @@ def _classify(rec: VariantRecord, panel: Panel, det: dict, normal: set | None):
         "record_no": rec.record_no,
         "alt_index": rec.alt_index,
     }
+    site = (errors or ErrorModel(det)).site(rec.chrom, match.pos, match.ref, match.alt)
+    row["background_model"] = site.model
+    row["background_error"] = site.mean
     if rec.depth is not None:
-        row["lod95"] = lod95(
-            rec.depth,
-            background_error=det["background_error"],
-            alpha=det["alpha"],
-            min_alt_reads=det["min_alt_reads"],
-        )
+        row["lod95"] = site.lod95(rec.depth, alpha=det["alpha"], min_alt_reads=det["min_alt_reads"])
     if det["require_pass"] and not rec.is_pass:
         return row, "not_pass", ";".join(rec.filters)
     if rec.depth is None:
@@ -586,10 +600,13 @@ def _classify(rec: VariantRecord, panel: Panel, det: dict, normal: set | None):
         return row, "in_normal", "allele present in normal_vcf"
     if normal is None and germline_like(rec.vaf, det["germline_vaf_band"]):
         return row, "germline_like", f"VAF {rec.vaf:.3f}"
-    p_value = detection_p_value(rec.alt_reads, rec.depth, det["background_error"])
+    p_value = site.p_value(rec.alt_reads, rec.depth)
     row["p_value"] = p_value
     if p_value >= det["alpha"]:
-        return row, "not_significant", f"binomial p={p_value:.3g} >= alpha {det['alpha']}"
+        test = "binomial" if site.overdispersion <= 0 else "beta-binomial"
+        detail = f"{test} p={p_value:.3g} >= alpha {det['alpha']} ({site.detail})"
+        # at a site the normals carry, the reason says so: not a weak call but a known artefact
+        return row, site.flag or "not_significant", detail
     return row, None, ""
 
 

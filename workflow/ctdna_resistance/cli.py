@@ -89,6 +89,29 @@ def cmd_cohort(args) -> None:
     print(f"wrote {out / 'cohort'}")
 
 
+def cmd_background(args) -> None:
+    from ctdna_resistance.config import load_config
+    from ctdna_resistance.steps import run_background
+
+    overrides = list(args.set or [])
+    for key, value in (
+        ("normals", args.normals), ("reference_fasta", args.reference),
+        ("background_bed", args.bed), ("panel", args.panel), ("genome_build", args.build),
+    ):  # fmt: skip
+        if value:
+            overrides.append(f"{key}={value}")
+    if args.config:
+        config = load_config(args.config, overrides)
+    else:
+        from ctdna_resistance.config import apply_overrides, validate_config
+
+        # no workflow config: the documented defaults, with what the command line says
+        base = {"samples": "", "outdir": args.out}
+        config = validate_config(apply_overrides(base, overrides), "the command line")
+    table = run_background(config, Path(args.out) / "background.tsv.gz")
+    print(f"wrote {table} (+ .tbi)")
+
+
 def cmd_simulate(args) -> None:
     from ctdna_resistance.simulate import simulate_cohort
 
@@ -139,6 +162,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--patient", required=True)
     with_config(sub.add_parser("cohort", help="cohort summary from every patient's reports"))
+    p = sub.add_parser(
+        "background",
+        help="learn per-site background error from normal plasmas (issue 20): background.tsv.gz",
+    )
+    p.add_argument("--normals", help="TSV with columns sample, bam (relative to the sheet)")
+    p.add_argument("--reference", help="indexed reference FASTA the normals were aligned to")
+    p.add_argument("--out", required=True, help="folder for background.tsv.gz and its .tbi")
+    p.add_argument("--bed", help="extra regions (BED) besides the panel's small-variant genes")
+    p.add_argument("--panel", help="panel YAML (default: the config's)")
+    p.add_argument("--build", choices=["GRCh38", "GRCh37"], help="default: the config's")
+    p.add_argument("--config", help="workflow config YAML (normals, reference_fasta, ...)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key")
     p = sub.add_parser("simulate", help="write a synthetic serial plasma cohort with its truth")
     p.add_argument("--out", required=True, help="output folder (must not exist or be empty)")
     p.add_argument("--seed", type=int, default=1)
@@ -173,6 +208,7 @@ COMMANDS = {
     "calls": cmd_calls,
     "track": cmd_track,
     "cohort": cmd_cohort,
+    "background": cmd_background,
     "simulate": cmd_simulate,
     "samplesheet": cmd_samplesheet,
 }

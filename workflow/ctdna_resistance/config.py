@@ -21,6 +21,12 @@ DEFAULTS = {
     "detection": DEFAULT_DETECTION,
     "tumor_fraction": {"max_disagreement": 0.1},
     "reference": None,
+    "background": None,
+    "normals": None,
+    "reference_fasta": None,
+    "background_fit": {},
+    "background_bed": None,
+    "ctdna_level": {},
     "genotyping": {},
     "copy_number": {},
 }
@@ -101,6 +107,11 @@ def load_config(path, overrides=()) -> dict:
         config = {}
     if not isinstance(config, dict):
         return validate_config(config, path)
+    return validate_config(apply_overrides(config, overrides, path), path)
+
+
+def apply_overrides(config: dict, overrides, path=None) -> dict:
+    """``config`` with each 'key=value' / 'a.b=value' override set (in place, and returned)."""
     for text in overrides:
         keys, value = parse_override(text)
         node = config
@@ -111,4 +122,4 @@ def load_config(path, overrides=()) -> dict:
                     path, f"--set {text!r}: {key} is not a mapping", "set a leaf key instead"
                 )
         node[keys[-1]] = value
-    return validate_config(config, path)
+    return config

@@ -298,7 +298,7 @@ def _count_site(
     )  # fmt: skip
 
 
-def _open_alignments(path: str, reference: str | None) -> pysam.AlignmentFile:
+def open_alignments(path: str, reference: str | None) -> pysam.AlignmentFile:
     if not os.path.exists(path):
         raise InputError(path, "BAM/CRAM file not found", _FIX_BAM)
     if not os.path.isfile(path) or os.path.getsize(path) == 0:
@@ -329,7 +329,7 @@ def _open_alignments(path: str, reference: str | None) -> pysam.AlignmentFile:
     return bam
 
 
-def _check_build(path: str, bam: pysam.AlignmentFile, expected_build: str) -> None:
+def check_build(path: str, bam: pysam.AlignmentFile, expected_build: str) -> None:
     """Refuse a BAM whose 1-22/X/Y @SQ lengths are not those of ``expected_build``."""
     if expected_build not in BUILDS:
         raise ValueError(f"unknown build {expected_build!r}; use one of {BUILDS}")
@@ -397,11 +397,11 @@ def count_alleles(
     """
     path = str(bam_path)
     site_list = [_site(str(c), int(p), str(r), str(a)) for c, p, r, a in sites]
-    bam = _open_alignments(path, reference)
+    bam = open_alignments(path, reference)
     try:
         _check_sample(path, bam, expected_samples)
         if expected_build is not None:
-            _check_build(path, bam, expected_build)
+            check_build(path, bam, expected_build)
         contigs = {normalise_contig(name): name for name in bam.references}
         fasta = _open_reference(reference) if reference else None
         results = []

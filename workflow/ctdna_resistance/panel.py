@@ -210,6 +210,14 @@ class Panel:
         """Gene loci as (chrom, start, end), sorted: what an indexed VCF read fetches."""
         return sorted({(g.chrom, g.start, g.end) for g in self.genes.values()}, key=_region_key)
 
+    def small_variant_regions(self) -> list[tuple[str, int, int]]:
+        """Loci of the genes with hotspot or truncating classes: where a background is learned."""
+        genes = set(self.small_variant_genes)
+        return sorted(
+            {(g.chrom, g.start, g.end) for g in self.genes.values() if g.symbol in genes},
+            key=_region_key,
+        )
+
     def gene_at(self, chrom: str, pos: int) -> Gene | None:
         for gene in self.genes.values():
             if gene.contains(chrom, pos):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -345,3 +346,39 @@ def read_cohort(samples_path, treatments_path=None, patient: str | None = None) 
         known = {s.patient for s in samples}
         treatments = read_treatments(treatments_path, known, patient)
     return Cohort(samples, treatments)
+
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def read_normals_sheet(path) -> list[tuple[str, Path]]:
+    """The normal-plasma sheet of a background (issue 20): (sample, bam) rows, sample-sorted.
+
+    Columns `sample` and `bam` (relative paths relative to the sheet); at least two normals, since
+    one normal cannot tell a site's error from its own variants or its over-dispersion."""
+    path = Path(path)
+    rows = _read_tsv(path, ("sample", "bam"), "normals sheet")
+    normals: dict[str, Path] = {}
+    for number, row in rows:
+        name = row["sample"]
+        if not _ID.fullmatch(name):
+            raise InputError(
+                path, f"sample {name!r} is not a valid ID", _SAMPLE_FIXES["sample"], record=number
+            )
+        if name in normals:
+            raise InputError(
+                path, f"normal {name!r} is listed twice", "keep one row per normal", record=number
+            )
+        bam = _input_path(row["bam"], path, number, "bam")
+        if bam is None:
+            raise InputError(
+                path, f"normal {name!r} has no bam", "give its BAM/CRAM", record=number
+            )
+        normals[name] = bam
+    if len(normals) < 2:
+        raise InputError(
+            path,
+            f"{len(normals)} normal(s): a background needs at least 2 normal plasmas",
+            "list two or more healthy-donor plasma BAMs (ten or more is better)",
+        )
+    return sorted(normals.items())

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ctdna_resistance.background import error_model
 from ctdna_resistance.calls import (
     call_sample,
     detection_settings,
@@ -18,6 +19,7 @@ from ctdna_resistance.calls import (
 from ctdna_resistance.clone_tracking import track_clones, write_clones
 from ctdna_resistance.cohort import SUMMARY_COLUMNS, summarise_patient
 from ctdna_resistance.copy_number import gene_copy_number_by_draw
+from ctdna_resistance.ctdna_level import draw_levels
 from ctdna_resistance.errors import InputError
 from ctdna_resistance.export.cbioportal import write_cbioportal_study
 from ctdna_resistance.export.maf import draw_maf_rows, write_maf
@@ -34,7 +36,6 @@ from ctdna_resistance.tracking import (
     DrawData,
     clone_marker_sites,
     gather_evidence,
-    patient_sites,
     track_patient,
     write_timeline,
 )
@@ -101,6 +102,47 @@ class PatientOutputs:
         )
 
 
+def run_background(config: dict, table) -> Path:
+    """Issue 20: the background table of the config's `normals` sheet, written to ``table``
+    (background.tsv.gz) and its .tbi, all-or-nothing."""
+    import shutil
+    import tempfile
+
+    from ctdna_resistance.background_build import build_background
+
+    normals = config.get("normals")
+    reference = config.get("reference_fasta") or config.get("reference")
+    if not normals:
+        raise InputError(
+            None, "no normals sheet given", "pass --normals NORMALS.tsv (or set normals)"
+        )
+    if not reference:
+        raise InputError(
+            normals,
+            "a background needs the reference FASTA for trinucleotide contexts",
+            "pass --reference REF.fa (or set reference_fasta)",
+        )
+    panel = load_panel(config["panel"], config["genome_build"])
+    table = Path(table)
+    table.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        atomic_outputs(table, f"{table}.tbi") as tmp,
+        tempfile.TemporaryDirectory(dir=table.parent) as work,
+    ):
+        written = build_background(
+            normals,
+            reference,
+            work,
+            panel,
+            extra_bed=config.get("background_bed") or None,
+            genotype_settings=genotype_settings(config),
+            fit_settings=config.get("background_fit") or None,
+        )
+        shutil.move(written, tmp[0])
+        shutil.move(f"{written}.tbi", tmp[1])
+    return table
+
+
 def run_prepare_panel(config: dict, out) -> None:
     """The config's panel, validated once and written as JSON for the patient jobs."""
     with atomic_outputs(out) as tmp:
@@ -129,9 +171,11 @@ def run_patient(config: dict, patient: str, outputs: PatientOutputs, prepared_pa
     read = {s.sample: read_sample_copy_number(s, panel, config) for s in samples if s.cnv}
     genes = gene_copy_number_by_draw([cn.segments for cn in read.values()], panel)
     copy_number = {name: (cn, found) for (name, cn), found in zip(read.items(), genes, strict=True)}
+    # the background table (or the scalar error) once for all draws: each site is looked up once
+    errors = error_model(config, detection_settings(config), panel)
     calls = []
     for sample in samples:
-        result = call_sample(sample, panel, config, copy_number.get(sample.sample))
+        result = call_sample(sample, panel, config, copy_number.get(sample.sample), errors)
         if not result.accounting["reconciles"]:
             raise RuntimeError(f"accounting does not reconcile for {sample.sample}")
         calls.append(result)
@@ -150,8 +194,8 @@ def run_patient(config: dict, patient: str, outputs: PatientOutputs, prepared_pa
             write_sample_calls(result, *paths)
             draws.append(DrawData.read(result.sample, *paths))
         # the patient's clone markers (SPEC 5.6), once: re-genotyped with the panel sites, then
-        # clustered with them; none without a detected panel small variant (no clone analysis)
-        markers = clone_marker_sites(draws) if patient_sites(draws) else {}
+        # clustered with them (no clone analysis without a detected panel small variant)
+        markers = clone_marker_sites(draws)
         gather_evidence(
             draws,
             markers,
@@ -160,13 +204,18 @@ def run_patient(config: dict, patient: str, outputs: PatientOutputs, prepared_pa
             reference=config.get("reference") or None,
             build=panel.build,
         )
-        series = track_patient(draws, config)
+        series = track_patient(draws, config, errors)
         agents = config.get("anti_egfr_agents") or DEFAULT_ANTI_EGFR
         treatments = cohort.treatments_of(patient)
         clones = track_clones(
             series, draws, markers, treatments, detection_settings(config), agents
         )
-        reports = build_draw_reports(patient, draws, series, panel, treatments, agents, clones)
+        levels = draw_levels(
+            draws, series, markers, errors, detection_settings(config), config.get("ctdna_level")
+        )
+        reports = build_draw_reports(
+            patient, draws, series, panel, treatments, agents, clones, levels
+        )
         for report in reports:
             problems = schema_errors(report, "report")
             if problems:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from ctdna_resistance.background import FLAGS, ErrorModel
 from ctdna_resistance.calls import (
     DEFAULT_DETECTION,
     MAX_CLONE_MARKERS,
@@ -18,7 +19,6 @@ from ctdna_resistance.calls import (
     marker_rank,
 )
 from ctdna_resistance.samplesheet import Sample
-from ctdna_resistance.stats import detection_p_value, is_supported, lod95
 from ctdna_resistance.tables import read_tsv, write_tsv
 from ctdna_resistance.trends import Draw as TrendDraw
 from ctdna_resistance.trends import classify_trends
@@ -37,6 +37,7 @@ TIMELINE_COLUMNS = [
     "alt_reads",
     "depth",
     "lod95",
+    "background_model",
     "copy_number",
     "trend",
     "p_value",
@@ -48,7 +49,7 @@ TIMELINE_COLUMNS = [
     "note",
 ]
 # Filter reasons after which the caller's record still tells the depth at an undetected site.
-_DEPTH_INFORMATIVE = {"low_alt_reads", "not_significant", "not_pass"}
+_DEPTH_INFORMATIVE = {"low_alt_reads", "not_significant", "not_pass", *FLAGS}
 
 
 @dataclass
@@ -87,6 +88,7 @@ class Observation:
     clone: str | None = None
     note: str = ""
     row: dict = field(default_factory=dict)
+    background_model: str = ""  # site / context / scalar for small variants (background.py)
 
 
 @dataclass(frozen=True)
@@ -207,8 +209,8 @@ def gather_evidence(
     from ctdna_resistance.io.coverage import read_depths
 
     sites = patient_sites(draws)
-    if not sites:
-        return  # no panel small variant, no clone analysis: markers are not needed either
+    if not sites and not markers:
+        return  # nothing of the patient's to count
     marker_sites = {
         key: (marker.chrom, marker.pos, marker.ref, marker.alt)
         for key, marker in markers.items()
@@ -260,10 +262,13 @@ def first_alteration_rows(draws: list[DrawData]) -> dict[str, dict]:
 
 
 def track_patient(
-    draws: list[DrawData], config: dict | None = None
+    draws: list[DrawData], config: dict | None = None, errors: ErrorModel | None = None
 ) -> dict[str, list[Observation]]:
-    """For every alteration ever detected in the patient, its observation at every draw."""
+    """For every alteration ever detected in the patient, its observation at every draw.
+
+    ``errors``: the run's ErrorModel (background.error_model); the scalar model without one."""
     det = detection_settings(config)
+    errors = errors or ErrorModel(det)
     draws = sorted(draws, key=lambda d: d.sample.collection_date)
     detected_rows = first_alteration_rows(draws)
     max_vaf = {
@@ -272,13 +277,23 @@ def track_patient(
     }
     series: dict[str, list[Observation]] = {}
     for key in sorted(detected_rows, key=lambda k: (detected_rows[k]["gene"], k)):
-        observations = [_observe(key, draw, det) for draw in draws]
+        observations = [_observe(key, draw, det, errors) for draw in draws]
         _assign_trends(observations, det["alpha"], max_vaf[key])
         series[key] = observations
     return series
 
 
-def _observe(key: str, draw: DrawData, det: dict) -> Observation:
+def site_of_key(key: str) -> tuple[str, int, str, str] | None:
+    """(chrom, pos, ref, alt) of a small-variant key 'chrom:pos:ref>alt'; None for CN/fusions."""
+    if key.startswith("fusion:") or ">" not in key:
+        return None
+    chrom_pos, change = key.rsplit(":", 1)
+    chrom, pos = chrom_pos.rsplit(":", 1)
+    ref, alt = change.split(">")
+    return chrom, int(pos), ref, alt
+
+
+def _observe(key: str, draw: DrawData, det: dict, errors: ErrorModel) -> Observation:
     for row in draw.alterations:
         if row["key"] == key:
             return Observation(
@@ -292,9 +307,14 @@ def _observe(key: str, draw: DrawData, det: dict) -> Observation:
                 _num(row["p_value"]),
                 _num(row["copy_number"]),
                 row=row,
+                background_model=row.get("background_model", ""),
             )
-    evidence = _observe_evidence(key, draw, det) if key in draw.evidence else None
-    record = _observe_filtered(key, draw, det)
+    site = site_of_key(key)
+    if site is None:
+        return _observe_without_record(key, draw)
+    model = errors.site(*site)
+    evidence = _observe_evidence(key, draw, det, model) if key in draw.evidence else None
+    record = _observe_filtered(key, draw, det, model)
     # When the BAM (or coverage) and the caller's own record both tell the depth, the deeper one
     # has the lower LoD95, so its absence or its reads say more.
     deeper_record = (
@@ -309,8 +329,9 @@ def _observe(key: str, draw: DrawData, det: dict) -> Observation:
     return evidence or record or _observe_without_record(key, draw)
 
 
-def _observe_filtered(key: str, draw: DrawData, det: dict) -> Observation | None:
-    """Status from the caller's filtered record of the allele, if it wrote one."""
+def _observe_filtered(key: str, draw: DrawData, det: dict, model) -> Observation | None:
+    """Status from the caller's filtered record of the allele, if it wrote one (``model``: the
+    allele's background.SiteModel)."""
     for row in draw.filtered:
         if row["key"] != key:
             continue
@@ -324,28 +345,20 @@ def _observe_filtered(key: str, draw: DrawData, det: dict) -> Observation | None
             depth,
             note=f"caller record filtered: {row['reason']}",
             row=row,
+            background_model=model.model,
         )
         if row["reason"] in _DEPTH_INFORMATIVE and depth is not None:
-            obs.lod95 = lod95(
-                depth,
-                background_error=det["background_error"],
-                alpha=det["alpha"],
-                min_alt_reads=det["min_alt_reads"],
-            )
+            obs.lod95 = model.lod95(depth, alpha=det["alpha"], min_alt_reads=det["min_alt_reads"])
             alt = obs.alt_reads
             if depth < det["min_depth"]:
                 obs.note = f"depth {depth} < min_depth {det['min_depth']}"
-            elif alt is not None and is_supported(
-                alt,
-                depth,
-                background_error=det["background_error"],
-                alpha=det["alpha"],
-                min_alt_reads=det["min_alt_reads"],
+            elif alt is not None and model.supported(
+                alt, depth, alpha=det["alpha"], min_alt_reads=det["min_alt_reads"]
             ):
                 # Tumour-informed (SPEC 5.2): the alteration is known in this patient, and the
                 # reads the caller reported pass the detection rule though the caller filtered it.
                 obs.status = "detected"
-                obs.p_value = detection_p_value(alt, depth, det["background_error"])
+                obs.p_value = model.p_value(alt, depth)
                 obs.note = (
                     f"tumour-informed: the caller filtered this record ({row['reason']}"
                     f"{': ' + row['filters'] if row['filters'] not in ('', 'PASS') else ''}) "
@@ -359,31 +372,29 @@ def _observe_filtered(key: str, draw: DrawData, det: dict) -> Observation | None
     return None
 
 
-def _observe_evidence(key: str, draw: DrawData, det: dict) -> Observation:
+def _observe_evidence(key: str, draw: DrawData, det: dict, model) -> Observation:
     """Status from the reads counted at the site (tumour-informed), when the caller did not call."""
     ev = draw.evidence[key]
-    obs = Observation(key, draw.sample, "not_assessed", depth=ev.depth, alt_reads=ev.alt_reads)
+    obs = Observation(
+        key,
+        draw.sample,
+        "not_assessed",
+        depth=ev.depth,
+        alt_reads=ev.alt_reads,
+        background_model=model.model,
+    )
     if not ev.depth:
         obs.note = f"no reads at the site in the {ev.source}"
         return obs
-    obs.lod95 = lod95(
-        ev.depth,
-        background_error=det["background_error"],
-        alpha=det["alpha"],
-        min_alt_reads=det["min_alt_reads"],
-    )
+    obs.lod95 = model.lod95(ev.depth, alpha=det["alpha"], min_alt_reads=det["min_alt_reads"])
     if ev.alt_reads is not None:
         obs.vaf = ev.alt_reads / ev.depth
-        obs.p_value = detection_p_value(ev.alt_reads, ev.depth, det["background_error"])
+        obs.p_value = model.p_value(ev.alt_reads, ev.depth)
     if ev.depth < det["min_depth"]:
         obs.status = "not_evaluable"
         obs.note = f"{ev.source} depth {ev.depth} < min_depth {det['min_depth']}"
-    elif ev.alt_reads is not None and is_supported(
-        ev.alt_reads,
-        ev.depth,
-        background_error=det["background_error"],
-        alpha=det["alpha"],
-        min_alt_reads=det["min_alt_reads"],
+    elif ev.alt_reads is not None and model.supported(
+        ev.alt_reads, ev.depth, alpha=det["alpha"], min_alt_reads=det["min_alt_reads"]
     ):
         obs.status = "detected"
         obs.note = "tumour-informed: counted in the BAM at a site the caller did not report"
@@ -468,6 +479,7 @@ def write_timeline(path, patient: str, series: dict[str, list[Observation]], bas
                     "alt_reads": obs.alt_reads,
                     "depth": obs.depth,
                     "lod95": obs.lod95,
+                    "background_model": obs.background_model,
                     "trend": obs.trend,
                     "p_value": obs.trend_p_value,
                     "test": obs.trend_test,

@@ -7,7 +7,11 @@ from snakemake.utils import validate
 from ctdna_resistance.config import validate_config
 from ctdna_resistance.errors import InputError
 from ctdna_resistance.panel import load_panel
-from ctdna_resistance.samplesheet import patient_rule_names, read_cohort
+from ctdna_resistance.samplesheet import (
+    patient_rule_names,
+    read_cohort,
+    read_normals_sheet,
+)
 
 ID_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 
@@ -38,6 +42,34 @@ validate(
 
 OUTDIR = config["outdir"].rstrip("/")
 SAMPLES = {s.sample: s for s in COHORT.samples}
+
+# The background table (issue 20): a ready one from the config, or built from its normals sheet
+# by rule background; none: the scalar detection.background_error.
+BUILD_BACKGROUND = bool(config.get("normals")) and not config.get("background")
+try:
+    NORMAL_BAMS = (
+        [str(bam) for _, bam in read_normals_sheet(config["normals"])]
+        if BUILD_BACKGROUND
+        else []
+    )
+    if BUILD_BACKGROUND and not (
+        config.get("reference_fasta") or config.get("reference")
+    ):
+        raise InputError(
+            config["normals"],
+            "a background built from normals needs the reference FASTA",
+            "set reference_fasta (config/README.md)",
+        )
+except InputError as error:
+    raise WorkflowError(error.message) from None
+BACKGROUND = (
+    f"{OUTDIR}/background/background.tsv.gz"
+    if BUILD_BACKGROUND
+    else (config.get("background") or None)
+)
+if BACKGROUND:
+    # what the patient jobs read (background.error_model)
+    config["background"] = BACKGROUND
 
 
 wildcard_constraints:
@@ -75,6 +107,8 @@ def patient_inputs(patient):
         for s in COHORT.samples_of(patient)
         for role, path in s.inputs().items()
     }
+    if BACKGROUND:
+        files["background"] = BACKGROUND
     return {**files, "prepared_panel": PREPARED_PANEL}
 
 

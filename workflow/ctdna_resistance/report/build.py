@@ -11,7 +11,7 @@ from ctdna_resistance.samplesheet import DEFAULT_ANTI_EGFR, Treatment
 from ctdna_resistance.tracking import DrawData, Observation, first_alteration_rows, first_seen
 from ctdna_resistance.trends import clearance_is_adequate, count_vaf, inadequate_absence
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 # SPEC 5.5: "emerging" = new or rising after baseline (trends.is_emerging).
 EMERGING = ("new", "rising")
 # Genes whose undetectability is the ctDNA criterion for anti-EGFR rechallenge (SPEC 5.7).
@@ -77,6 +77,7 @@ def _alteration_entry(obs: Observation, label_row: dict, series, panel: Panel) -
         **{field: _value(label_row, field, obs) for field in CALL_DETAIL_FIELDS},
         "status": obs.status,
         "lod95": obs.lod95,
+        "background_model": obs.background_model or None,
         "trend": obs.trend,
         "p_value": obs.trend_p_value,
         "test": obs.trend_test,
@@ -150,6 +151,13 @@ def _ras_braf_egfr_ecd(alterations: list[dict], missing: list[dict], sample) -> 
     return {"ras_braf_egfr_ecd_undetectable": value, "ras_braf_egfr_ecd_basis": basis}
 
 
+def _level_entry(level) -> dict:
+    """The draw's pooled ctDNA level as the report holds it (not assessed without one)."""
+    if level is None:
+        return {"status": "not_assessed", "markers": 0, "response": None}
+    return level.as_dict()
+
+
 def _named(alteration: dict) -> str:
     return f"{alteration['gene']} {alteration['alteration']}"
 
@@ -162,8 +170,11 @@ def build_draw_reports(
     treatments: list[Treatment],
     agents=DEFAULT_ANTI_EGFR,
     clones: PatientClones | None = None,
+    levels: dict | None = None,
 ) -> list[dict]:
-    """One report dict per draw, in date order; each validates against report.schema.yaml."""
+    """One report dict per draw, in date order; each validates against report.schema.yaml.
+
+    ``levels``: each draw's pooled ctDNA level (ctdna_level.draw_levels), by sample."""
     draws = sorted(draws, key=lambda d: d.sample.collection_date)
     baseline = draws[0].sample
     labels = first_alteration_rows(draws)
@@ -205,6 +216,7 @@ def build_draw_reports(
                     for key in ("value", "method", "estimates", "note", "reason")
                     if key in acct["tumor_fraction"]
                 },
+                "ctdna_level": _level_entry((levels or {}).get(sample.sample)),
                 "alterations": alterations,
                 "not_detected": missing,
                 "changes": {

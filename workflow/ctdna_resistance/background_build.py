@@ -1,0 +1,495 @@
+"""Build a per-site background from normal plasmas (issue 20): count, fit, write one table.
+
+Counting (per normal, at every covered position of the panel's regions and any extra BED): the
+htslib pileup engine through pysam, with the re-genotyper's read filters (``GenotypeSettings``:
+duplicate, secondary, supplementary, QC-fail and unmapped reads skipped, MAPQ and base-quality
+thresholds, overlapping mates counted once by htslib's own overlap rule, orphan pairs kept, no
+BAQ), so the counts equal ``samtools mpileup -B -A -q Q -Q B --ff ...`` per base and strand (a
+test checks it). Depth = reads with a base there (A/C/G/T/N); deletions and skips are not counted.
+
+Fitting, for each position and alternative base (SNVs; MNVs and indels are left to the scalar
+model):
+
+1. Context rates: the pooled alt/depth of each trinucleotide context x substitution class
+   (``background.context_class``), first over every site, to find the carriers below.
+2. Carriers: a normal carries the allele when it has >= ``min_alt_reads`` alt reads and its one-
+   sided binomial p-value against the context rate is < ``carrier_alpha``. Sites with >=
+   ``min_carriers`` carriers are flagged: ``recurrent_artefact`` when at least
+   ``recurrent_fraction`` of the covered normals carry it, else ``chip_like`` (a minority of
+   donors at a clearly raised VAF, as clonal haematopoiesis looks).
+3. Context rates again, without the flagged sites (outlier suppression, as INVAR2 does), and the
+   spread of the site rates around them: the between-site intra-class correlation rho_c by the
+   method of moments, which gives an empirical-Bayes beta prior of strength m_c = (1 - rho_c) /
+   rho_c pseudo-reads.
+4. Each site's mean error = (its alt reads + m_c x context rate) / (its depth + m_c) (a flagged
+   site uses its own reads alone: it is the outlier the prior does not describe); over-dispersion
+   between normals by the method of moments across the normals where the site has >= 5 alt reads
+   in all, else the median of its context class's such estimates. Model ``site`` when the normals
+   have >= ``min_site_depth`` reads there in all, else ``context`` (the class's rate and rho).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.special import bdtrc
+
+from ctdna_resistance.background import (
+    COLUMNS,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    TABLE_NAME,
+    context_class,
+)
+from ctdna_resistance.errors import InputError
+from ctdna_resistance.genotype import GenotypeSettings, check_build, open_alignments
+from ctdna_resistance.records import normalise_contig
+from ctdna_resistance.stats import moment_overdispersion
+
+DEFAULT_FIT = {
+    "min_site_depth": 5000,
+    "min_alt_reads": 3,
+    "carrier_alpha": 0.001,
+    "min_carriers": 2,
+    "recurrent_fraction": 0.5,
+}
+_CHUNK = 200_000  # positions counted at once per normal (memory: 10 int32 per position)
+_BASES = "ACGTN"
+_CONTIG_ORDER = {name: rank for rank, name in enumerate([*map(str, range(1, 23)), "X", "Y", "MT"])}
+_MIN_ALT_FOR_RHO = 5
+
+
+@dataclass
+class Counts:
+    """Every covered position: reference base, context, and per-normal base counts by strand."""
+
+    chrom: list[str]
+    pos: np.ndarray  # (P,)
+    ref: list[str]
+    context: list[str]
+    bases: np.ndarray  # (P, normals, 2 strands, 5 bases ACGTN), int32
+
+
+def read_bed(path) -> list[tuple[str, int, int]]:
+    """BED intervals as 1-based inclusive (chrom, start, end) in panel contig style."""
+    regions = []
+    with open(path) as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip() or line.startswith(("#", "track", "browser")):
+                continue
+            fields = line.rstrip("\n").split("\t")
+            try:
+                start, end = int(fields[1]), int(fields[2])
+            except (IndexError, ValueError):
+                raise InputError(
+                    path, "not a BED line (chrom, start, end)", "give a tab-separated BED file",
+                    record=number,
+                ) from None  # fmt: skip
+            if end <= start or start < 0:
+                raise InputError(path, f"end {end} <= start {start}", "fix the interval",
+                                 record=number)  # fmt: skip
+            regions.append((normalise_contig(fields[0]), start + 1, end))
+    return regions
+
+
+def merge_regions(regions) -> list[tuple[str, int, int]]:
+    """Overlapping or touching intervals merged, in karyotype order."""
+    merged: list[list] = []
+    for chrom, start, end in sorted(regions, key=lambda r: (_CONTIG_ORDER.get(r[0], 99), r)):
+        if merged and merged[-1][0] == chrom and start <= merged[-1][2] + 1:
+            merged[-1][2] = max(merged[-1][2], end)
+        else:
+            merged.append([chrom, start, end])
+    return [tuple(r) for r in merged]
+
+
+def file_sha256(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _open_reference(path):
+    import pysam
+
+    if not os.path.isfile(str(path)):
+        raise InputError(
+            path, "reference FASTA not found", "give the FASTA the normals were aligned to"
+        )
+    try:
+        return pysam.FastaFile(str(path))
+    except (OSError, ValueError) as error:
+        raise InputError(
+            path,
+            f"cannot open the reference FASTA ({error})",
+            "give an indexed FASTA (samtools faidx)",
+        ) from None
+
+
+def check_reference(path, fasta, panel, regions) -> dict[str, str]:
+    """Panel-style contig -> FASTA contig; refuses a FASTA that lacks a region's contig or whose
+    bases at the panel's hotspots are not the panel's REF (another build or assembly)."""
+    contigs = {normalise_contig(name): name for name in fasta.references}
+    for chrom, _, _ in regions:
+        if chrom not in contigs:
+            raise InputError(
+                path,
+                f"no contig {chrom} (or chr{chrom}) in the reference FASTA, which the panel's "
+                "regions need",
+                f"give the {panel.build} FASTA the normals were aligned to",
+            )
+    checked = 0
+    for (chrom, pos, ref, _), hotspot in sorted(panel.hotspots.items()):
+        contig = contigs.get(chrom)
+        if contig is None or pos - 1 + len(ref) > fasta.get_reference_length(contig):
+            continue
+        have = fasta.fetch(contig, pos - 1, pos - 1 + len(ref)).upper()
+        if set(have) == {"N"}:
+            continue  # a partial reference (N outside its windows) cannot say
+        checked += 1
+        if have != ref:
+            raise InputError(
+                path,
+                f"the reference has {have} at {chrom}:{pos} where the panel's {hotspot.gene} "
+                f"{hotspot.protein} needs {ref} ({panel.build}): the FASTA's contigs do not "
+                "match the panel's build",
+                f"give the {panel.build} FASTA the normals were aligned to",
+            )
+    return contigs
+
+
+def count_normal(
+    bam, fasta, contig: str, start: int, end: int, settings: GenotypeSettings
+) -> np.ndarray:
+    """Base counts (end - start + 1, 2 strands, ACGTN) in one open BAM, 1-based inclusive span.
+
+    pysam's "samtools" stepper (it needs the FASTA) is the one that applies the MAPQ filter and
+    the flag filter as samtools mpileup does; "all" and "nofilter" skip one or both."""
+    counts = np.zeros((end - start + 1, 2, len(_BASES)), dtype=np.int32)
+    columns = bam.pileup(
+        contig, start - 1, end, truncate=True, stepper="samtools", fastafile=fasta,
+        redo_baq=False, adjust_capq_threshold=0,
+        flag_filter=settings.skip_flags, min_base_quality=settings.min_base_quality,
+        min_mapping_quality=settings.min_mapping_quality,
+        ignore_overlaps=settings.count_overlapping_mates_once, ignore_orphans=False,
+        compute_baq=False, max_depth=2_000_000_000,
+    )  # fmt: skip
+    for column in columns:
+        bases = "".join(column.get_query_sequences())
+        row = counts[column.reference_pos - start + 1]
+        for index, base in enumerate(_BASES):
+            row[0, index] = bases.count(base)
+            row[1, index] = bases.count(base.lower())
+    return counts
+
+
+def count_normals(normals, reference, regions, settings, build) -> Counts:
+    """Counts at every position of ``regions`` that at least one normal covers (ref base ACGT)."""
+    fasta = reference
+    contigs = {normalise_contig(name): name for name in fasta.references}
+    bams = []
+    for name, path in normals:
+        bam = open_alignments(str(path), reference.filename.decode())
+        check_build(str(path), bam, build)
+        names = {normalise_contig(n): n for n in bam.references}
+        bams.append((name, path, bam, names))
+    chrom_list, pos_list, ref_list, context_list, base_chunks = [], [], [], [], []
+    try:
+        for chrom, region_start, region_end in regions:
+            for start in range(region_start, region_end + 1, _CHUNK):
+                end = min(region_end, start + _CHUNK - 1)
+                per_normal = []
+                for _, path, bam, names in bams:
+                    if chrom not in names:
+                        raise InputError(
+                            path, f"no contig {chrom} (or chr{chrom}) in the BAM header",
+                            "give BAMs aligned to the same reference as the patients",
+                        )  # fmt: skip
+                    per_normal.append(count_normal(bam, fasta, names[chrom], start, end, settings))
+                stacked = np.stack(per_normal, axis=1)  # (L, normals, 2, 5)
+                covered = np.flatnonzero(stacked.sum(axis=(1, 2, 3)) > 0)
+                if not covered.size:
+                    continue
+                length = fasta.get_reference_length(contigs[chrom])
+                fetch_end = min(end + 1, length)
+                window = fasta.fetch(contigs[chrom], max(0, start - 2), fetch_end).upper()
+                offset = start - 1 - max(0, start - 2)
+                for index in covered:
+                    at = offset + int(index)
+                    ref = window[at] if at < len(window) else "N"
+                    if ref not in "ACGT":
+                        continue
+                    context = window[at - 1 : at + 2] if at >= 1 else ""
+                    chrom_list.append(chrom)
+                    pos_list.append(start + int(index))
+                    ref_list.append(ref)
+                    context_list.append(context if len(context) == 3 else "")
+                    base_chunks.append(stacked[index])
+    finally:
+        for *_, bam, _ in bams:
+            bam.close()
+    shape = (0, len(normals), 2, len(_BASES))
+    return Counts(
+        chrom_list,
+        np.asarray(pos_list, dtype=np.int64),
+        ref_list,
+        context_list,
+        np.stack(base_chunks) if base_chunks else np.zeros(shape, dtype=np.int32),
+    )
+
+
+@dataclass
+class Fit:
+    """The fitted table: rows (dicts by COLUMNS) and the context classes' rates."""
+
+    rows: list[dict]
+    contexts: dict  # class -> dict(alt_reads, depth, mean_error, overdispersion, prior_depth)
+
+
+def fit_background(counts: Counts, settings: dict | None = None) -> Fit:
+    """Per-site beta-binomial error and flags from the counts (module docstring, steps 1-4)."""
+    fit = {**DEFAULT_FIT, **(settings or {})}
+    depth = counts.bases.sum(axis=(2, 3))  # (P, normals)
+    alleles = []  # (position index, alt, class, per-normal alt (normals,), strand alt (2,))
+    for index, ref in enumerate(counts.ref):
+        for alt in "ACGT":
+            if alt == ref:
+                continue
+            column = _BASES.index(alt)
+            per_normal = counts.bases[index, :, :, column].sum(axis=1)
+            strands = counts.bases[index, :, :, column].sum(axis=0)
+            label = context_class(counts.context[index], alt) if counts.context[index] else None
+            alleles.append((index, alt, label, per_normal, strands))
+
+    def pooled(keep) -> dict:
+        totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for (index, _, label, per_normal, _), use in zip(alleles, keep, strict=True):
+            if label and use:
+                totals[label][0] += int(per_normal.sum())
+                totals[label][1] += int(depth[index].sum())
+        # half a read of prior: no class has a zero rate (it would make every alt read significant)
+        return {label: (alt + 0.5) / (reads + 1.0) for label, (alt, reads) in totals.items()}
+
+    overall = pooled([True] * len(alleles))
+    global_rate = _global_rate(alleles, depth)
+    flags, carriers = [], []
+    for index, _, label, per_normal, _ in alleles:
+        rate = overall.get(label, global_rate)
+        reads = depth[index]
+        p_values = bdtrc(np.maximum(per_normal - 1, 0), reads, rate)
+        carrying = (per_normal >= fit["min_alt_reads"]) & (p_values < fit["carrier_alpha"])
+        count = int(carrying.sum())
+        covered = int((reads > 0).sum())
+        flag = ""
+        if count >= fit["min_carriers"]:
+            recurrent = count >= fit["recurrent_fraction"] * covered
+            flag = "recurrent_artefact" if recurrent else "chip_like"
+        flags.append(flag)
+        carriers.append(count)
+    clean = [not flag for flag in flags]
+    rates = pooled(clean)
+    classes = _class_spread(alleles, depth, clean, rates)
+    site_rhos: dict[str, list[float]] = defaultdict(list)
+    estimates = []
+    for (index, _, label, per_normal, _), _flag in zip(alleles, flags, strict=True):
+        rho = None
+        if int(per_normal.sum()) >= _MIN_ALT_FOR_RHO and int((depth[index] > 0).sum()) >= 3:
+            rho = moment_overdispersion(per_normal, depth[index])
+            if label and not _flag:
+                site_rhos[label].append(rho)
+        estimates.append(rho)
+    class_rho = {label: float(np.median(values)) for label, values in site_rhos.items()}
+    contexts = {}
+    for label in sorted(rates):
+        alt_reads, reads, prior = classes[label]
+        contexts[label] = {
+            "alt_reads": alt_reads,
+            "depth": reads,
+            "mean_error": rates[label],
+            "overdispersion": class_rho.get(label, 0.0),
+            "prior_depth": prior,
+        }
+    rows = []
+    for (index, alt, label, per_normal, strands), flag, count, rho in zip(
+        alleles, flags, carriers, estimates, strict=True
+    ):
+        reads = depth[index]
+        total_alt, total_depth = int(per_normal.sum()), int(reads.sum())
+        rate = rates.get(label, global_rate)
+        prior = classes[label][2] if label in classes else 0.0
+        if flag:
+            mean = (total_alt + 0.5) / (total_depth + 1.0)
+        else:
+            mean = (
+                (total_alt + prior * rate) / (total_depth + prior) if total_depth + prior else rate
+            )
+        model = "site" if total_depth >= fit["min_site_depth"] else "context"
+        if model == "context" and not flag:
+            mean = rate
+        rho_used = rho if rho is not None else class_rho.get(label, 0.0)
+        strand_depth = counts.bases[index].sum(axis=(0, 2))
+        rows.append(
+            {
+                "chrom": counts.chrom[index],
+                "pos": int(counts.pos[index]),
+                "ref": counts.ref[index],
+                "alt": alt,
+                "context": label or "",
+                "n_normals": int((reads > 0).sum()),
+                "depth": total_depth,
+                "alt_reads": total_alt,
+                "depth_fwd": int(strand_depth[0]),
+                "depth_rev": int(strand_depth[1]),
+                "alt_fwd": int(strands[0]),
+                "alt_rev": int(strands[1]),
+                "n_carriers": count,
+                "normal_alt_reads": ",".join(str(int(v)) for v in per_normal),
+                "normal_depth": ",".join(str(int(v)) for v in reads),
+                "mean_error": mean,
+                "overdispersion": rho_used,
+                "model": model,
+                "flag": flag,
+            }
+        )
+    return Fit(rows, contexts)
+
+
+def _global_rate(alleles, depth) -> float:
+    alt = sum(int(a[3].sum()) for a in alleles)
+    reads = sum(int(depth[a[0]].sum()) for a in alleles)
+    return (alt + 0.5) / (reads + 1.0)
+
+
+def _class_spread(alleles, depth, clean, rates) -> dict[str, tuple[int, int, float]]:
+    """Per class: (alt reads, depth, prior strength m) from the spread of its clean sites' rates."""
+    by_class: dict[str, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+    for (index, _, label, per_normal, _), use in zip(alleles, clean, strict=True):
+        if label and use and depth[index].sum() > 0:
+            by_class[label][0].append(int(per_normal.sum()))
+            by_class[label][1].append(int(depth[index].sum()))
+    spread = {}
+    for label, (alt, reads) in by_class.items():
+        rho = moment_overdispersion(np.asarray(alt), np.asarray(reads))
+        # rho = 0: the sites agree within sampling noise, so the class rate is the site's rate;
+        # capped so that a site's own reads always count for something
+        prior = 1e7 if rho <= 0 else min(1e7, (1 - rho) / rho)
+        spread[label] = (sum(alt), sum(reads), prior)
+    for label in rates:
+        spread.setdefault(label, (0, 0, 1e7))
+    return spread
+
+
+def _format(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def write_table(out_dir, fit: Fit, header: list[str]) -> Path:
+    """DIR/background.tsv.gz (bgzip) + .tbi, deterministic."""
+    import pysam
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plain = out_dir / TABLE_NAME.removesuffix(".gz")
+    rows = sorted(
+        fit.rows, key=lambda r: (_CONTIG_ORDER.get(r["chrom"], 99), r["chrom"], r["pos"], r["alt"])
+    )
+    with open(plain, "w") as handle:
+        for line in header:
+            handle.write(line + "\n")
+        for label, values in sorted(fit.contexts.items()):
+            fields = ";".join(
+                f"{key}:{_format(values[key])}"
+                for key in ("alt_reads", "depth", "mean_error", "overdispersion", "prior_depth")
+            )
+            handle.write(f"##context=class:{label};{fields}\n")
+        handle.write("#" + "\t".join(COLUMNS) + "\n")
+        for row in rows:
+            handle.write("\t".join(_format(row[c]) for c in COLUMNS) + "\n")
+    pysam.tabix_index(
+        str(plain),
+        seq_col=0,
+        start_col=1,
+        end_col=1,
+        meta_char="#",
+        force=True,
+        keep_original=False,
+    )
+    return out_dir / TABLE_NAME
+
+
+_DESCRIPTIONS = [
+    "chrom/pos/ref/alt: the SNV (1-based; panel contig style)",
+    "context: trinucleotide context x substitution class, pyrimidine-centred (T[C>T]G)",
+    "n_normals: normals with reads there; depth/alt_reads: summed over the normals",
+    "depth_fwd/depth_rev/alt_fwd/alt_rev: the same by read strand",
+    "n_carriers: normals whose alt reads are significant against the context rate",
+    "normal_alt_reads/normal_depth: per normal, in ##normal order",
+    "mean_error/overdispersion: the fitted beta-binomial (mean, intra-class correlation)",
+    "model: site (own fit) or context (normals too shallow: the class's rate)",
+    "flag: recurrent_artefact, chip_like or empty",
+]
+
+
+def build_background(
+    normals_sheet,
+    reference,
+    out_dir,
+    panel,
+    *,
+    extra_bed=None,
+    genotype_settings: GenotypeSettings | None = None,
+    fit_settings: dict | None = None,
+) -> Path:
+    """Count the normals of ``normals_sheet`` over the panel's regions (+ BED), fit, write."""
+    from ctdna_resistance.samplesheet import read_normals_sheet
+
+    normals = read_normals_sheet(normals_sheet)
+    settings = genotype_settings or GenotypeSettings()
+    fit_settings = {**DEFAULT_FIT, **(fit_settings or {})}
+    regions = list(panel.small_variant_regions())
+    if extra_bed:
+        regions += read_bed(extra_bed)
+    regions = merge_regions(regions)
+    fasta = _open_reference(reference)
+    try:
+        check_reference(reference, fasta, panel, regions)
+        counts = count_normals(normals, fasta, regions, settings, panel.build)
+    finally:
+        fasta.close()
+    fit = fit_background(counts, fit_settings)
+    header = [
+        f"##{FORMAT_NAME}={FORMAT_VERSION}",
+        f"##genome_build={panel.build}",
+        f"##panel=name:{panel.name};version:{panel.version};sha256:{panel.sha256}",
+        "##regions=" + ",".join(f"{c}:{s}-{e}" for c, s, e in regions),
+        f"##reference=file:{Path(str(reference)).name}",
+        *(
+            f"##normal=sample:{name};file:{Path(path).name};sha256:{file_sha256(path)}"
+            for name, path in normals
+        ),
+        "##read_filters="
+        + ";".join(
+            f"{key}:{getattr(settings, key)}"
+            for key in (
+                "min_base_quality",
+                "min_mapping_quality",
+                "skip_duplicates",
+                "skip_secondary",
+                "skip_supplementary",
+                "skip_qcfail",
+                "count_overlapping_mates_once",
+            )
+        ),
+        "##fit=" + ";".join(f"{key}:{fit_settings[key]}" for key in sorted(fit_settings)),
+        *(f"##column={text}" for text in _DESCRIPTIONS),
+    ]
+    return write_table(out_dir, fit, header)
