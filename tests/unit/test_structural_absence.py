@@ -15,7 +15,7 @@ import pytest
 from ctdna_resistance.calls import call_sample
 from ctdna_resistance.panel import load_panel
 from ctdna_resistance.samplesheet import Sample
-from ctdna_resistance.structural_absence import poisson_at_least
+from ctdna_resistance.structural_absence import Detection, copy_number_absence, poisson_at_least
 from ctdna_resistance.tracking import DrawData, track_patient
 
 REPO = Path(__file__).parents[2]
@@ -199,3 +199,19 @@ def test_the_accounting_keeps_the_weak_fusion_record_and_the_copy_number_setting
     assert accounting["copy_number"]["settings"]["amp_copies"] == 7
     erbb2 = next(g for g in accounting["copy_number"]["genes"] if g["gene"] == "ERBB2")
     assert erbb2["n_bins"] == 24 and erbb2["segment_bp"] > 0
+
+
+def test_a_deep_deletion_absence_needs_a_usable_tumour_fraction():
+    called = Detection(
+        "P-T1", {"tumor_cn": "0.2", "tumor_fraction": "0.2"}, {"tumor_fraction": {"value": 0.2}}
+    )
+    gene = {"rule": "tumour CN 1.80 > deletion_max_copies 0.5", "n_bins": 40}
+
+    def status(tf):
+        accounting = {"tumor_fraction": _tumour_fraction(tf)}
+        return copy_number_absence(gene, accounting, [called], deletion=True)
+
+    assert status(0.15).status == "not_detected"
+    assert "the highest tumour CN called in this patient (0.20 at P-T1)" in status(0.15).reason
+    assert status(0.02).status == "not_evaluable" and "cannot be called" in status(0.02).reason
+    assert status(None).status == "not_evaluable" and "needs it" in status(None).reason
