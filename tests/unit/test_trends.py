@@ -159,3 +159,21 @@ def test_a_copy_number_call_that_stops_firing_is_not_cleared_and_says_why():
         "not detected, no LoD95 at this draw (last detected at S0 (VAF unknown)): "
         "cannot call it cleared"
     )
+
+
+def test_an_absence_judged_by_the_calls_own_rule_counts_as_adequate():
+    # copy number and fusions: tracking marks not_detected only where the call would have fired
+    later, last = START + datetime.timedelta(weeks=8), START + datetime.timedelta(weeks=16)
+    judged = Draw("S1", later, "not_detected", None, None, None, True, "the call would have fired")
+    calls = classify_trends([Draw("S0", START, "detected", None, None, None), judged], alpha=ALPHA)
+    assert labels(calls) == ["pre_existing", "cleared"]
+    assert calls[1].reason.startswith("the call would have fired; last detected at S0")
+    calls = classify_trends(
+        [Draw("S0", START, "not_detected", None, None, None, True, "fires at 10%"),
+         Draw("S1", later, "not_evaluable", None, None, None, False, "TF too low"),
+         Draw("S2", last, "detected", 30, 2766, None)],
+        alpha=ALPHA,
+    )  # fmt: skip
+    assert labels(calls) == ["not_detected", "not_evaluable", "new"]
+    assert calls[1].reason == "TF too low"
+    assert "not detected at S0 (the call would have fired)" in calls[2].reason

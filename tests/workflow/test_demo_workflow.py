@@ -436,13 +436,19 @@ def test_what_changed_calls_new_or_cleared_only_where_the_other_draw_could_have_
     assert "<dt>Seen now; the earlier draw could not have seen it</dt>" in html
     listed, _ = changes("P004", "P004-T1")
     assert listed == {"first_seen": ["ALK EML4-ALK", "KRAS p.G13S", "MAP2K1 p.Q56P"]}
-    # the KRAS allele absent at T1 with an adequate LoD95: new, as its trend says
+    # the KRAS allele absent at T1 with an adequate LoD95: new, as its trend says. MET: T1's
+    # tumour fraction (2.8%) puts it under the plasma rule, where T2's 8 tumour copies give a
+    # plasma CN far below 2.5: T1 could not have seen it; T0 (10.7%) could, so its trend is new
     listed, _ = changes("P001", "P001-T2")
-    assert listed == {"new": ["KRAS p.A146T", "MET amplification"]}
-    # a copy-number call that stops firing has no LoD95: not "cleared"
+    assert listed == {"first_seen": ["MET amplification"], "new": ["KRAS p.A146T"]}
+    report = json.loads((demo["out"] / "patients/P001/reports/P001-T2.json").read_text())
+    met = next(a for a in report["alterations"] if a["gene"] == "MET")
+    assert met["trend"] == "new" and met["key"] in report["changes"]["since_baseline"]["new"]
+    # T3 (7.2%) would have called T2's amplification; its tumour CN (truth 5.2) is below
+    # amp_copies: cleared, by the copy-number rule's own limit of detection
     listed, html = changes("P001", "P001-T3")
-    assert listed == {"unconfirmed_absence": ["MET amplification"]}
-    assert "<dt>Cleared</dt>\n<dd>none</dd>" in html
+    assert listed == {"cleared": ["MET amplification"]}
+    assert '<dt>Cleared</dt>\n<dd><span class="change change-cleared">MET amplification' in html
 
 
 def test_the_reports_quality_table_reconciles_with_the_accounting(demo):
@@ -459,3 +465,74 @@ def test_the_reports_quality_table_reconciles_with_the_accounting(demo):
             f'<tr><th>Records read (all inputs)</th><td class="num">{qc["records_read"]}</td>'
             in html
         )
+
+
+def _timeline(demo, patient, gene):
+    rows = read_tsv(demo["out"] / "patients" / patient / "timeline.tsv")
+    return [r for r in rows if r["gene"] == gene]
+
+
+def test_copy_number_and_fusion_absences_are_not_detected_only_where_the_call_could_fire(
+    demo, truth
+):
+    """SPEC 5.5: at a draw where the call did not fire, 'not detected' only when that draw's
+    tumour fraction would have let the call fire for the level called elsewhere."""
+    settings = copy_number_settings(
+        {k: v for k, v in (demo["config"].get("copy_number") or {}).items() if k != "seg_scale"}
+    )
+    expected = {
+        # MET: TF 10.7% (T0) and 7.2% (T3) use the tumour-CN rule, which fires for T2's ~8
+        # copies; at 2.8% (T1) the plasma rule cannot reach 2.5 with them
+        ("P001", "MET"): (
+            ["not_detected", "not_evaluable", "detected", "not_detected"],
+            ["not_detected", "not_evaluable", "new", "cleared"],
+        ),
+        # ERBB2: no tumour fraction at T0/T1 (too few somatic VAFs): the plasma rule at a plasma
+        # CN nothing predicts; T2 (TF ~9%) would have called T3's ~10 copies
+        ("P002", "ERBB2"): (
+            ["not_evaluable", "not_evaluable", "not_detected", "detected"],
+            ["not_evaluable", "not_evaluable", "not_detected", "new"],
+        ),
+        # ETV6-NTRK3: T3's 6 reads at TF ~6% scale to ~18 at T0 (TF ~18%), ~5 at T1/T2
+        # (P(>= 3 reads) < 0.95)
+        ("P003", "NTRK3"): (
+            ["not_detected", "not_evaluable", "not_evaluable", "detected"],
+            ["not_detected", "not_evaluable", "not_evaluable", "new"],
+        ),
+        # EML4-ALK: no tumour fraction at T0 to scale T1's reads to
+        ("P004", "ALK"): (
+            ["not_evaluable", "detected", "detected", "detected"],
+            ["not_evaluable", "first_seen", "rising", "stable"],
+        ),
+    }
+    by_draw = {
+        (r["sample"], r["gene"]): r for r in truth if r["kind"] in ("amplification", "fusion")
+    }
+    for (patient, gene), (statuses, trends) in expected.items():
+        rows = _timeline(demo, patient, gene)
+        assert [r["status"] for r in rows] == statuses, (patient, gene)
+        assert [r["trend"] for r in rows] == trends, (patient, gene)
+        for row in rows:
+            true = by_draw[(row["sample"], gene)]
+            if row["status"] == "not_detected":
+                # an adequate absence: the truth holds nothing the product would call there
+                if true["kind"] == "amplification":
+                    assert float(true["true_tumor_cn"]) < settings["amp_copies"], row["sample"]
+                else:
+                    assert true["filter"] != "PASS", row["sample"]
+                assert "would have fired" in row["note"] or ">= 0.95" in row["note"]
+            if row["status"] == "not_evaluable":
+                assert row["note"] == row["trend_reason"] and row["note"], row["sample"]
+    # CCDC6-RET: the caller only ever wrote weak (LowQual) records, so it is never tracked
+    assert not _timeline(demo, "P002", "RET")
+
+
+def test_a_not_detected_amplification_shows_its_copy_number(demo):
+    folder = demo["out"] / "patients" / "P001" / "reports"
+    report = json.loads((folder / "P001-T1.json").read_text())
+    (met,) = [a for a in report["not_detected"] if a["gene"] == "MET"]
+    assert met["status"] == "not_evaluable" and met["tumor_cn"] is not None
+    assert met["plasma_cn"] is not None and "plasma_amp_copies" in met["cn_rule"]
+    html = (folder / "P001-T1.html").read_text()
+    assert f"plasma CN {met['plasma_cn']:.1f} · tumour CN {met['tumor_cn']:.1f}" in html
+    assert "gives plasma CN 2.20, below plasma_amp_copies 2.5" in html

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ctdna_resistance.background import ErrorModel, error_model
-from ctdna_resistance.copy_number import call_copy_number, gene_copy_number
-from ctdna_resistance.fusions import call_fusions, load_gene_table
+from ctdna_resistance.copy_number import call_copy_number, copy_number_settings, gene_copy_number
+from ctdna_resistance.fusions import call_fusions, load_gene_table, name_filtered_fusions
 from ctdna_resistance.io.copy_number import read_copy_number
 from ctdna_resistance.io.fusion_table import read_fusion_table
 from ctdna_resistance.io.sv_vcf import read_sv_vcf
@@ -338,6 +338,12 @@ def copy_number_key(gene, status: str) -> str:
     return f"{gene.chrom}:{gene.start}-{gene.end}:{status}"
 
 
+# Per gene in the accounting's copy_number.genes, called or not (with `called` and `rule`).
+_ASSESSED_GENE_FIELDS = (
+    "key", "gene", "copy_number", "log2", "plasma_cn", "tumor_cn", "n_bins", "segment_bp",
+)  # fmt: skip
+
+
 def _call_copy_number(sample, cn_input, genes, panel, config, tumor_fraction, calls, reasons):
     """Gene-level calls; each segment is reported (behind a called gene) or filtered."""
     settings = {
@@ -384,10 +390,9 @@ def _call_copy_number(sample, cn_input, genes, panel, config, tumor_fraction, ca
         if result.called:
             calls.alterations.append(row)
             called_genes.append(gene)
-        assessed.append(
-            {k: row[k] for k in ("key", "gene", "copy_number", "log2", "plasma_cn", "tumor_cn")}
-            | {"called": result.called, "rule": result.rule}
-        )
+        assessed.append({k: row[k] for k in _ASSESSED_GENE_FIELDS} | {
+            "called": result.called, "rule": result.rule
+        })  # fmt: skip
     counts = Counter()
     for segment in cn_input.segments:
         gene = panel.gene_at(segment.chrom, segment.start) or panel.gene_at(
@@ -433,6 +438,9 @@ def _call_copy_number(sample, cn_input, genes, panel, config, tumor_fraction, ca
         "segments_filtered": counts["filtered"],
         # Every panel gene assessed, called or not: what tracking needs to say "not detected".
         "genes": assessed,
+        # the thresholds this draw was called with: tracking asks whether the same rule would
+        # have fired for the copy number seen at another draw (its limit of detection)
+        "settings": copy_number_settings(settings),
         "tumor_fraction_from_file": cn_input.tumor_fraction,
         "ploidy_from_file": cn_input.ploidy,
         # PURPLE/ASCAT-like inputs: their absolute copy number is used as the tumour CN
@@ -450,7 +458,8 @@ def _call_structural_variants(sample, panel, calls, reasons) -> dict:
     else:
         events = read_fusion_table(path)
         caller, lines = "fusion_table", len(events)
-    fusions, others = call_fusions(events, panel, load_gene_table(panel.build))
+    gene_table = load_gene_table(panel.build)
+    fusions, others = call_fusions(events, panel, gene_table)
     for fusion in fusions:
         gene = panel.genes[fusion.panel_gene]
         side = (
@@ -516,7 +525,29 @@ def _call_structural_variants(sample, panel, calls, reasons) -> dict:
         "events_read": len(events),
         "fusions_reported": len(fusions),
         "events_filtered": len(others),
+        # panel fusions the caller wrote but did not pass: their reads at the breakpoint are
+        # what tracking needs to say whether the fusion seen at another draw could be seen here
+        "filtered_fusions": sorted(
+            (
+                {
+                    "key": fusion_key(fusion.label),
+                    "alt_reads": _fusion_alt_reads(fusion),
+                    "ref_reads": fusion.ref_reads,
+                    "filters": ";".join(fusion.event.filters),
+                    "record_no": fusion.event.record_no,
+                }
+                for fusion in name_filtered_fusions(others, panel, gene_table)
+            ),
+            key=lambda entry: (entry["key"], entry["record_no"]),
+        ),
     }
+
+
+def _fusion_alt_reads(fusion) -> int | None:
+    """Split + spanning support, None when the caller gives neither."""
+    if fusion.split_reads is None and fusion.spanning_reads is None:
+        return None
+    return (fusion.split_reads or 0) + (fusion.spanning_reads or 0)
 
 
 def _panel_gene_of(panel: Panel, event) -> str:

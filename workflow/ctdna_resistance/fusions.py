@@ -23,7 +23,14 @@ from ctdna_resistance.errors import InputError
 from ctdna_resistance.panel import Panel
 from ctdna_resistance.records import BUILDS, SvEvent, normalise_contig
 
-__all__ = ["FusionCall", "GeneSpan", "GeneTable", "call_fusions", "load_gene_table"]
+__all__ = [
+    "FusionCall",
+    "GeneSpan",
+    "GeneTable",
+    "call_fusions",
+    "load_gene_table",
+    "name_filtered_fusions",
+]
 
 GENE_TABLE_FILE = "fusion_genes.tsv"
 
@@ -176,12 +183,7 @@ def call_fusions(
             reason = "single_breakend" if event.problem == "single breakend" else "record_problem"
             others.append((event, reason))
             continue
-        panel_a = _panel_gene_at(fusion_genes, event.a.chrom, event.a.pos) or _named_panel_gene(
-            fusion_genes, event.a, event.gene_a
-        )
-        panel_b = _panel_gene_at(fusion_genes, event.b.chrom, event.b.pos) or _named_panel_gene(
-            fusion_genes, event.b, event.gene_b
-        )
+        panel_a, panel_b = _panel_sides(fusion_genes, event)
         if not panel_a and not panel_b:
             others.append((event, "no_panel_fusion_gene"))
             continue
@@ -193,6 +195,31 @@ def call_fusions(
             continue
         calls.append(_call(event, panel_a, panel_b, fusion_genes, genes))
     return calls, others
+
+
+def name_filtered_fusions(
+    others: list[tuple[SvEvent, str]], panel: Panel, genes: GeneTable
+) -> list[FusionCall]:
+    """The panel fusions among ``call_fusions``' rest whose record did not pass ('not_pass'),
+    named and counted as a passing one would be: the caller saw the fusion but too weakly, and
+    its record still tells the reads at the breakpoint (tracking's limit of detection)."""
+    fusion_genes = _fusion_genes(panel)
+    named = []
+    for event, reason in others:
+        if reason == "not_pass":
+            named.append(_call(event, *_panel_sides(fusion_genes, event), fusion_genes, genes))
+    return named
+
+
+def _panel_sides(fusion_genes: dict, event: SvEvent) -> tuple[str, str]:
+    """The panel fusion gene at each breakend ('' where there is none)."""
+    panel_a = _panel_gene_at(fusion_genes, event.a.chrom, event.a.pos) or _named_panel_gene(
+        fusion_genes, event.a, event.gene_a
+    )
+    panel_b = _panel_gene_at(fusion_genes, event.b.chrom, event.b.pos) or _named_panel_gene(
+        fusion_genes, event.b, event.gene_b
+    )
+    return panel_a, panel_b
 
 
 def _named_panel_gene(fusion_genes: dict, end, name: str) -> str:

@@ -19,6 +19,7 @@ from ctdna_resistance.calls import (
     marker_rank,
 )
 from ctdna_resistance.samplesheet import Sample
+from ctdna_resistance.structural_absence import Detection, copy_number_absence, fusion_absence
 from ctdna_resistance.tables import read_tsv, write_tsv
 from ctdna_resistance.trends import Draw as TrendDraw
 from ctdna_resistance.trends import classify_trends
@@ -89,6 +90,8 @@ class Observation:
     note: str = ""
     row: dict = field(default_factory=dict)
     background_model: str = ""  # site / context / scalar for small variants (background.py)
+    # copy number, fusions: not_detected because the call's rule would have fired (no LoD95)
+    absence_by_rule: bool = False
 
 
 @dataclass(frozen=True)
@@ -278,6 +281,7 @@ def track_patient(
     series: dict[str, list[Observation]] = {}
     for key in sorted(detected_rows, key=lambda k: (detected_rows[k]["gene"], k)):
         observations = [_observe(key, draw, det, errors) for draw in draws]
+        _judge_structural_absences(key, observations, draws)
         _assign_trends(observations, det["alpha"], max_vaf[key])
         series[key] = observations
     return series
@@ -404,8 +408,16 @@ def _observe_evidence(key: str, draw: DrawData, det: dict, model) -> Observation
     return obs
 
 
+def _is_structural(key: str) -> bool:
+    """Copy-number and fusion keys: no per-site record, no LoD95 (structural_absence)."""
+    return key.startswith("fusion:") or key.endswith((":amplification", ":deep_deletion"))
+
+
 def _observe_without_record(key: str, draw: DrawData) -> Observation:
-    """Copy number and fusions have no per-site record when absent: the draw's inputs decide."""
+    """Copy number and fusions have no per-site record when absent: the draw's inputs decide.
+
+    'not_detected' here means only that the draw's file was read and the call did not fire;
+    _judge_structural_absences then keeps it only where the call could have fired."""
     if key.startswith("fusion:"):
         if "sv" in draw.accounting:
             return Observation(
@@ -418,6 +430,13 @@ def _observe_without_record(key: str, draw: DrawData) -> Observation:
         if gene is not None:
             obs = Observation(key, draw.sample, "not_detected", note=gene["rule"])
             obs.copy_number = gene["copy_number"]
+            # the numbers behind the call that did not fire, shown as a called one's are
+            obs.row = {
+                "log2": gene["log2"],
+                "plasma_cn": gene["plasma_cn"],
+                "tumor_cn": gene["tumor_cn"],
+                "cn_rule": gene["rule"],
+            }
             return obs
         why = (
             "gene not covered by segments"
@@ -426,6 +445,38 @@ def _observe_without_record(key: str, draw: DrawData) -> Observation:
         )
         return Observation(key, draw.sample, "not_assessed", note=why)
     return Observation(key, draw.sample, "not_assessed", note="no caller record at this site")
+
+
+def _judge_structural_absences(
+    key: str, observations: list[Observation], draws: list[DrawData]
+) -> None:
+    """Keep a copy-number or fusion 'not_detected' only where this draw's call would have fired
+    for the level seen where it was called (SPEC 5.5); otherwise 'not_evaluable', with why."""
+    if not _is_structural(key):
+        return
+    detections = [
+        Detection(obs.sample.sample, obs.row, draw.accounting)
+        for obs, draw in zip(observations, draws, strict=True)
+        if obs.status == "detected"
+    ]
+    for obs, draw in zip(observations, draws, strict=True):
+        if obs.status != "not_detected":
+            continue
+        if key.startswith("fusion:"):
+            filtered = (draw.accounting.get("sv") or {}).get("filtered_fusions") or []
+            record = next((entry for entry in filtered if entry["key"] == key), None)
+            absence = fusion_absence(draw.accounting, record, detections)
+            if record is not None:
+                obs.alt_reads = record.get("alt_reads")
+                if record.get("ref_reads") is not None:
+                    obs.depth = record["ref_reads"] + (obs.alt_reads or 0)
+        else:
+            gene = next(g for g in draw.accounting["copy_number"]["genes"] if g["key"] == key)
+            absence = copy_number_absence(
+                gene, draw.accounting, detections, deletion=key.endswith(":deep_deletion")
+            )
+        obs.status, obs.note = absence.status, absence.reason
+        obs.absence_by_rule = absence.status == "not_detected"
 
 
 def _assign_trends(observations: list[Observation], alpha: float, max_vaf: float) -> None:
@@ -438,6 +489,8 @@ def _assign_trends(observations: list[Observation], alpha: float, max_vaf: float
             alt_reads=o.alt_reads,
             depth=o.depth,
             lod95=o.lod95,
+            absence_by_rule=o.absence_by_rule,
+            reason=o.note if _is_structural(o.key) and o.status != "detected" else "",
         )
         for o in observations
     ]

@@ -28,6 +28,11 @@ its own draw's LoD95, yet the earlier draw's absence is exactly as informative a
 presence. Without it, sensitivity for ``new`` falls far below the binomial test's power
 (tests/validation/power_grid.py). ``cleared`` is kept strict (LoD95 at or below the VAF last seen)
 because it claims absence.
+
+Copy number and fusions have no LoD95. Their ``not_detected`` is assigned upstream only where the
+call's own rule would have fired at the least extreme level seen in the patient (tracking, with
+structural_absence), else they are ``not_evaluable``; such a draw (``absence_by_rule``) counts as an
+adequate absence for ``new`` and ``cleared`` as it stands.
 """
 
 from __future__ import annotations
@@ -56,6 +61,11 @@ TEST_NAME = "fisher_exact_two_sided"
 # Relative tolerance when comparing hypergeometric probabilities to the observed one, so that
 # tables as likely as the observed one are not lost to rounding (the convention of R's fisher.test).
 _FISHER_RELATIVE_TOLERANCE = 1e-7
+# Why a draw keeps its status as its label, unless the draw gives its own reason.
+_STATUS_REASONS = {
+    "not_evaluable": "depth too low or LoD95 above the VAF seen elsewhere",
+    "not_assessed": "nothing tells the depth at this draw",
+}
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,11 @@ class Draw:
     alt_reads: int | None
     depth: int | None
     lod95: float | None
+    # Copy number and fusions have no LoD95: their not_detected says the call's own rule would
+    # have fired at the level seen in the patient (structural_absence), so the absence is adequate
+    # as it stands; ``reason`` says why, for the status labels.
+    absence_by_rule: bool = False
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -186,6 +201,10 @@ def _classify_one(
             return _change(draw, earlier, alpha)
         return _new_or_first_seen(draw, earlier)
     if draw.status == "not_detected":
+        if draw.absence_by_rule:
+            if detected_before:
+                return _cleared(draw, detected_before[-1])
+            return TrendCall("not_detected", None, None, draw.reason or "not detected")
         if _blind(draw.lod95, max_vaf_elsewhere, lod_first_detection):
             return TrendCall(
                 "not_evaluable",
@@ -196,11 +215,7 @@ def _classify_one(
         if detected_before:
             return _cleared(draw, detected_before[-1])
         return TrendCall("not_detected", None, None, f"not detected, LoD95 {_fmt(draw.lod95)}")
-    reason = {
-        "not_evaluable": "depth too low or LoD95 above the VAF seen elsewhere",
-        "not_assessed": "nothing tells the depth at this draw",
-    }[draw.status]
-    return TrendCall(draw.status, None, None, reason)
+    return TrendCall(draw.status, None, None, draw.reason or _STATUS_REASONS[draw.status])
 
 
 def _change(draw: Draw, earlier: list[Draw], alpha: float) -> TrendCall:
@@ -241,7 +256,7 @@ def _new_or_first_seen(draw: Draw, earlier: list[Draw]) -> TrendCall:
             "no earlier draw could have seen it (" + "; ".join(why_not) + ")",
         )
     reference = next((d for d in reversed(adequate) if _has_counts(d)), None)
-    absent_at = ", ".join(f"{d.sample} (LoD95 {_fmt(d.lod95)})" for d in adequate)
+    absent_at = ", ".join(f"{d.sample} ({_absence_basis(d)})" for d in adequate)
     reason = f"detected at VAF {_fmt(vaf_now)}; not detected at {absent_at}"
     if reference is None or not _has_counts(draw):
         return TrendCall("new", None, None, reason)
@@ -251,13 +266,20 @@ def _new_or_first_seen(draw: Draw, earlier: list[Draw]) -> TrendCall:
     return TrendCall("new", p_value, TEST_NAME, f"{reason}; vs {reference.sample} p={p_value:.3g}")
 
 
+def _absence_basis(draw: Draw) -> str:
+    return "the call would have fired" if draw.absence_by_rule else f"LoD95 {_fmt(draw.lod95)}"
+
+
 def inadequate_absence(prior, vaf_now: float | None, lod_now: float | None) -> str:
     """Why an earlier draw's absence says nothing about the alteration ('' when it is adequate).
 
-    ``prior``: anything with ``status`` and ``lod95`` (a Draw, or tracking's Observation).
+    ``prior``: anything with ``status``, ``lod95`` and ``absence_by_rule`` (a Draw, or
+    tracking's Observation).
     """
     if prior.status != "not_detected":
         return prior.status.replace("_", " ")
+    if prior.absence_by_rule:
+        return ""  # the call's rule would have fired at the least extreme level seen
     if prior.lod95 is None:
         # not_detected is only assigned where the depth is known; without an LoD or a VAF to
         # compare, the upstream status is the only evidence and is taken at its word.
@@ -278,6 +300,14 @@ def clearance_is_adequate(lod_now: float | None, vaf_then: float | None) -> bool
     return lod_now is not None and vaf_then is not None and lod_now <= vaf_then
 
 
+def absence_clears(draw, vaf_then: float | None) -> bool:
+    """A not_detected draw clears an alteration last seen at ``vaf_then``: its LoD95 at or below
+    that VAF, or (copy number, fusions) the call's rule would have fired there."""
+    if draw.status != "not_detected":
+        return False
+    return draw.absence_by_rule or clearance_is_adequate(draw.lod95, vaf_then)
+
+
 def _cleared(draw: Draw, last_detected: Draw) -> TrendCall:
     last_vaf = count_vaf(last_detected)
     p_value = None
@@ -288,6 +318,8 @@ def _cleared(draw: Draw, last_detected: Draw) -> TrendCall:
         )
         test = TEST_NAME
     versus = f"last detected at {last_detected.sample} (VAF {_fmt(last_vaf)})"
+    if draw.absence_by_rule:
+        return TrendCall("cleared", p_value, test, f"{draw.reason}; {versus}")
     if clearance_is_adequate(draw.lod95, last_vaf):
         return TrendCall("cleared", p_value, test, f"LoD95 {_fmt(draw.lod95)}; {versus}")
     if draw.lod95 is None:

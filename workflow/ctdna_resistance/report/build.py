@@ -9,7 +9,7 @@ from ctdna_resistance.clone_tracking import PatientClones
 from ctdna_resistance.panel import Panel
 from ctdna_resistance.samplesheet import DEFAULT_ANTI_EGFR, Treatment
 from ctdna_resistance.tracking import DrawData, Observation, first_alteration_rows, first_seen
-from ctdna_resistance.trends import clearance_is_adequate, count_vaf, inadequate_absence
+from ctdna_resistance.trends import absence_clears, count_vaf, inadequate_absence
 
 SCHEMA_VERSION = "1.2"
 # SPEC 5.5: "emerging" = new or rising after baseline (trends.is_emerging).
@@ -18,7 +18,8 @@ EMERGING = ("new", "rising")
 RECHALLENGE_GENES = ("KRAS", "NRAS", "BRAF", "EGFR")
 
 
-# Numbers behind a copy-number or fusion call, copied from the draw's own row when detected.
+# Numbers behind a copy-number or fusion call, copied from the draw's own row when detected, and
+# for a copy-number call that did not fire from the draw's gene-level copy number (tracking).
 CALL_DETAIL_FIELDS = {
     "log2": float,
     "plasma_cn": float,
@@ -32,8 +33,9 @@ CALL_DETAIL_FIELDS = {
 
 
 def _value(label_row: dict, field: str, obs: Observation):
-    """The field from this draw's row when the alteration was detected here, else None."""
-    row = obs.row if obs.status == "detected" else {}
+    """The field from this draw's row: the call's, or the copy number where no call fired."""
+    copy_number = obs.key.endswith((":amplification", ":deep_deletion"))
+    row = obs.row if obs.status == "detected" or copy_number else {}
     text = row.get(field, "")
     if text in ("", None):
         return None
@@ -99,7 +101,7 @@ def _changes(series: dict[str, list[Observation]], reference: int, now: int) -> 
     """Alteration keys that changed between a reference draw and this one.
 
     new / cleared only where the draw without the call could have seen it, by the trend
-    labels' own rules (trends.inadequate_absence, trends.clearance_is_adequate); otherwise
+    labels' own rules (trends.inadequate_absence, trends.absence_clears); otherwise
     first_seen (called now, the reference draw could not have seen it) or unconfirmed_absence
     (called then, not now, and this draw could not have seen it).
     """
@@ -115,9 +117,7 @@ def _changes(series: dict[str, list[Observation]], reference: int, now: int) -> 
             seeable = not inadequate_absence(then, count_vaf(here), here.lod95)
             found["new" if seeable else "first_seen"].append(key)
         elif then.status == "detected" and here.status != "detected":
-            seeable = here.status == "not_detected" and clearance_is_adequate(
-                here.lod95, count_vaf(then)
-            )
+            seeable = absence_clears(here, count_vaf(then))
             found["cleared" if seeable else "unconfirmed_absence"].append(key)
     return found
 

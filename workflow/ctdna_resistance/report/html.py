@@ -190,6 +190,7 @@ def _detected_row(alteration: Mapping) -> dict:
         "status": _label(STATUS_LABELS, alteration.get("status")),
         "status_class": "status-" + str(alteration.get("status", "")),
         "basis": _call_basis(alteration),
+        "trend_reason": alteration.get("trend_reason") or "",
     }
 
 
