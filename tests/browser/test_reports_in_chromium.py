@@ -211,6 +211,12 @@ def pages(tmp_path_factory) -> dict[str, Path]:
             "alterations_ever": "",
             "current_status": reports[-1]["resistance"]["status"],
             "current_alterations": "",
+            "current_ctdna_status": "",
+            "current_ctdna_level": "",
+            "current_ctdna_low": "",
+            "current_ctdna_high": "",
+            "current_molecular_response": "",
+            "first_molecular_response_sample": "",
         }
         for patient, reports in sorted(series["reports"].items())
     ]

@@ -536,3 +536,47 @@ def test_a_not_detected_amplification_shows_its_copy_number(demo):
     html = (folder / "P001-T1.html").read_text()
     assert f"plasma CN {met['plasma_cn']:.1f} · tumour CN {met['tumor_cn']:.1f}" in html
     assert "gives plasma CN 2.20, below plasma_amp_copies 2.5" in html
+
+
+def test_pooled_ctdna_level_follows_the_true_tumour_fraction(demo):
+    """Issue 20: every draw has a pooled ctDNA level; molecular response agrees with the truth
+    where the true tumour fraction fell far below baseline, and is not claimed where it did not."""
+    truth = {row["sample"]: row for row in read_tsv(REPO / "test_data" / "truth_samples.tsv")}
+    baseline = {}
+    for row in truth.values():
+        if row["timepoint"] == "T0":
+            baseline[row["patient"]] = float(row["true_tumor_fraction"])
+    out = demo["out"]
+    checked, models = 0, set()
+    for sample, row in truth.items():
+        report = json.loads(
+            (out / "patients" / row["patient"] / "reports" / f"{sample}.json").read_text()
+        )
+        level = report["ctdna_level"]
+        assert level["status"] == "detected" and level["low"] <= level["estimate"] <= level["high"]
+        ratio = float(row["true_tumor_fraction"]) / baseline[row["patient"]]
+        if row["timepoint"] == "T0":
+            assert level["response"] == "baseline"
+        elif ratio < 0.4:
+            assert level["response"] == "molecular_response", (sample, ratio, level)
+            checked += 1
+        elif ratio > 0.6:
+            assert level["response"] in ("stable", "rise"), (sample, ratio, level)
+            checked += 1
+        html = (out / "patients" / row["patient"] / "reports" / f"{sample}.html").read_text()
+        assert "ctDNA detected:" in html
+        models.update(a.get("background_model") for a in report["alterations"])
+        if any(a.get("background_model") for a in report["alterations"]):
+            assert "scalar background" in html
+    assert checked >= 6
+    assert models >= {"scalar"}
+    longitudinal = (out / "patients" / "P001" / "longitudinal.html").read_text()
+    assert 'class="level-plot"' in longitudinal and "molecular response" in longitudinal
+    summary = read_tsv(out / "cohort" / "summary.tsv")
+    assert all(row["current_ctdna_status"] == "detected" for row in summary)
+    assert {row["first_molecular_response_sample"] for row in summary} >= {"P001-T1"}
+    specimen = read_tsv(out / "cohort" / "cbioportal" / "data_timeline_specimen.txt")
+    assert {row["MOLECULAR_RESPONSE"] for row in specimen} >= {"baseline", "molecular_response"}
+    timeline = read_tsv(out / "patients" / "P001" / "timeline.tsv")
+    small = [row for row in timeline if ">" in row["key"]]
+    assert small and {row["background_model"] for row in small} == {"scalar"}

@@ -20,6 +20,12 @@ SUMMARY_COLUMNS = [
     "alterations_ever",
     "current_status",
     "current_alterations",
+    "current_ctdna_status",
+    "current_ctdna_level",
+    "current_ctdna_low",
+    "current_ctdna_high",
+    "current_molecular_response",
+    "first_molecular_response_sample",
 ]
 
 
@@ -58,4 +64,24 @@ def summarise_patient(
         "current_alterations": ";".join(
             f"{a['gene']} {a['alteration']}" for a in last["alterations"]
         ),
+        **_level_summary(reports),
+    }
+
+
+def _level_summary(reports: list[dict]) -> dict:
+    """The latest draw's pooled ctDNA level and response, and the first draw with a response."""
+    level = reports[-1].get("ctdna_level") or {}
+    detected = level.get("status") == "detected"
+    responded = next(
+        (r["sample"] for r in reports
+         if (r.get("ctdna_level") or {}).get("response") == "molecular_response"),
+        "",
+    )  # fmt: skip
+    return {
+        "current_ctdna_status": level.get("status", "not_assessed"),
+        "current_ctdna_level": level.get("estimate") if detected else "",
+        "current_ctdna_low": level.get("low") if detected else "",
+        "current_ctdna_high": level.get("high") if detected else "",
+        "current_molecular_response": level.get("response") or "",
+        "first_molecular_response_sample": responded,
     }

@@ -63,6 +63,21 @@ SAMPLE_ATTRIBUTES = [
     ("DAYS_SINCE_BASELINE", "Days since baseline", "Days since the first draw", "NUMBER", "1"),
     ("TUMOR_FRACTION", "Tumour fraction", "Estimated ctDNA tumour fraction", "NUMBER", "1"),
     ("TUMOR_FRACTION_METHOD", "Tumour fraction method", "How it was estimated", "STRING", "1"),
+    (
+        "CTDNA_LEVEL",
+        "ctDNA level",
+        "Pooled tumour-informed mutant allele fraction (NA when not detected)",
+        "NUMBER",
+        "1",
+    ),
+    ("CTDNA_STATUS", "ctDNA status", "detected / not_detected / not_assessed", "STRING", "1"),
+    (
+        "MOLECULAR_RESPONSE",
+        "Molecular response",
+        "ctDNA level against the baseline draw",
+        "STRING",
+        "1",
+    ),
     ("ON_ANTI_EGFR", "On anti-EGFR", "On anti-EGFR therapy at the draw", "STRING", "1"),
     ("RESISTANCE_STATUS", "Resistance status", "Resistance status of the draw", "STRING", "1"),
     (
@@ -88,6 +103,9 @@ SPECIMEN_COLUMNS = [
     "SAMPLE_ID",
     "SPECIMEN_TYPE",
     "TIMEPOINT",
+    "CTDNA_LEVEL",
+    "CTDNA_STATUS",
+    "MOLECULAR_RESPONSE",
 ]
 TREATMENT_COLUMNS = [
     "PATIENT_ID",
@@ -369,6 +387,7 @@ def _sample_rows(patients: Mapping[str, list[dict]]) -> list[dict]:
                     "DAYS_SINCE_BASELINE": _number(report.get("days_since_baseline")),
                     "TUMOR_FRACTION": _number(tumor_fraction.get("value")),
                     "TUMOR_FRACTION_METHOD": tumor_fraction.get("method") or "NA",
+                    **_level_columns(report.get("ctdna_level") or {}),
                     "ON_ANTI_EGFR": _yes_no((report.get("anti_egfr") or {}).get("on_therapy")),
                     "RESISTANCE_STATUS": resistance.get("status", "NA"),
                     "RESISTANCE_ALTERATIONS": ";".join(alterations) or "NA",
@@ -378,6 +397,16 @@ def _sample_rows(patients: Mapping[str, list[dict]]) -> list[dict]:
                 }
             )
     return rows
+
+
+def _level_columns(level: Mapping) -> dict:
+    """The draw's pooled ctDNA level (report['ctdna_level']) as clinical/timeline columns."""
+    status = level.get("status") or "not_assessed"
+    return {
+        "CTDNA_LEVEL": _number(level.get("estimate")) if status == "detected" else "NA",
+        "CTDNA_STATUS": status,
+        "MOLECULAR_RESPONSE": level.get("response") or "NA",
+    }
 
 
 def _cna_rows(reports: Sequence[Mapping]) -> list[dict]:
@@ -426,6 +455,7 @@ def _specimen_rows(patients: Mapping[str, list[dict]]) -> list[dict]:
                     "SAMPLE_ID": report["sample"],
                     "SPECIMEN_TYPE": "Blood (plasma cfDNA)",
                     "TIMEPOINT": report.get("timepoint", ""),
+                    **_level_columns(report.get("ctdna_level") or {}),
                 }
             )
     return rows

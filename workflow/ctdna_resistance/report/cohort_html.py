@@ -23,7 +23,7 @@ from ctdna_resistance.report.html import (
     _environment,
     _label,
 )
-from ctdna_resistance.report.svg import _element, _num, _text, _title, svg_document
+from ctdna_resistance.report.svg import _element, _num, _text, _title, format_percent, svg_document
 
 COHORT_TEMPLATE = "cohort.html.j2"
 EMERGENCE_COLOUR = "#B00020"
@@ -113,9 +113,25 @@ def _patient_view(row: Mapping, reports: Sequence[Mapping]) -> dict:
         "alterations_ever": _split(row.get("alterations_ever")),
         "current_alterations": _split(row.get("current_alterations")),
         "polyclonal": _polyclonal(reports),
+        "ctdna_level": _ctdna_level_text(row),
+        "molecular_response": str(row.get("current_molecular_response") or "").replace("_", " "),
         "status": str(row.get("current_status", "")),
         "status_label": _label(RESISTANCE_STATUS_LABELS, row.get("current_status")),
     }
+
+
+def _ctdna_level_text(row: Mapping) -> str:
+    """The latest draw's pooled ctDNA level as the summary table shows it."""
+    status = str(row.get("current_ctdna_status") or "")
+    if status == "detected" and row.get("current_ctdna_level") not in (None, ""):
+        low, high = row.get("current_ctdna_low"), row.get("current_ctdna_high")
+        interval = (
+            f" ({format_percent(float(low))}-{format_percent(float(high))})"
+            if low not in (None, "") and high not in (None, "")
+            else ""
+        )
+        return f"{format_percent(float(row['current_ctdna_level']))}{interval}"
+    return {"not_detected": "not detected", "not_assessed": "not assessed"}.get(status, "—")
 
 
 def _mechanism_counts(rows: Sequence[Mapping]) -> list[tuple[str, int]]:

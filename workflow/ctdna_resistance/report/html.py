@@ -180,6 +180,7 @@ def _detected_row(alteration: Mapping) -> dict:
         "copy_number": "" if copy_number is None else f"CN {format_number(copy_number)}",
         "reads": reads,
         "lod95": format_percent(alteration.get("lod95")),
+        "background_model": BACKGROUND_MODEL_LABELS.get(alteration.get("background_model"), ""),
         "trend": _label(TREND_LABELS, alteration.get("trend")),
         "trend_class": "trend-" + str(alteration.get("trend", "")),
         "p_value": format_p_value(alteration.get("p_value")),
@@ -191,6 +192,53 @@ def _detected_row(alteration: Mapping) -> dict:
         "status_class": "status-" + str(alteration.get("status", "")),
         "basis": _call_basis(alteration),
         "trend_reason": alteration.get("trend_reason") or "",
+    }
+
+
+BACKGROUND_MODEL_LABELS = {
+    "site": "site background",
+    "context": "context background",
+    "scalar": "scalar background",
+}
+RESPONSE_LABELS = {
+    "baseline": "baseline",
+    "molecular_response": "molecular response",
+    "stable": "stable",
+    "rise": "rise",
+}
+
+
+def _level_view(level: Mapping | None) -> dict:
+    """The draw's pooled ctDNA level (report['ctdna_level']) as the headline shows it."""
+    level = level or {}
+    status = level.get("status", "not_assessed")
+    if status == "not_assessed":
+        label = "ctDNA level not assessed (no marker of the patient was read in this draw)"
+    elif status == "detected":
+        label = (
+            f"ctDNA detected: {format_percent(level.get('estimate'))} mutant allele fraction "
+            f"(95% CI {format_percent(level.get('low'))}-{format_percent(level.get('high'))}, "
+            f"{format_p_value(level.get('p_value'))})"
+        )
+    else:
+        label = f"ctDNA not detected (LoD95 {format_percent(level.get('lod95'))})"
+    markers = level.get("markers", 0)
+    basis = (
+        f"{markers} marker{'s' if markers != 1 else ''} pooled, "
+        f"{format_count(level.get('alt_reads'))} alt reads of {format_count(level.get('depth'))}; "
+        f"background: {', '.join(level.get('background_models') or []) or 'none'}"
+        if markers
+        else ""
+    )
+    if level.get("markers_left_out"):
+        basis += f"; {level['markers_left_out']} at artefact/CHIP-like sites left out"
+    response = level.get("response")
+    return {
+        "status": status,
+        "label": label,
+        "basis": basis,
+        "response": RESPONSE_LABELS.get(response, "") if response else "",
+        "response_reason": level.get("response_reason", ""),
     }
 
 
@@ -375,6 +423,7 @@ def _draw_view(report: Mapping) -> dict:
         "therapy": _therapy_text(report.get("anti_egfr", {})),
         "genome_build": report.get("genome_build", ""),
         "headline": resistance.get("headline", ""),
+        "ctdna_level": _level_view(report.get("ctdna_level")),
         "status": resistance.get("status", ""),
         "status_label": _label(RESISTANCE_STATUS_LABELS, resistance.get("status")),
         "mechanisms": [_label(MECHANISM_LABELS, m) for m in resistance.get("mechanisms", [])],

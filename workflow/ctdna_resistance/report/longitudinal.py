@@ -32,6 +32,7 @@ from ctdna_resistance.report.html import (
     format_count,
     format_p_value,
 )
+from ctdna_resistance.report.level_plot import level_rows, render_level_plot
 from ctdna_resistance.report.svg import (
     SERIES_COLOURS,
     SERIES_DASHES,
@@ -359,6 +360,8 @@ def _longitudinal_view(
             for a in alterations
         ],
         "trajectory_plot": _trajectory_svg(draws, alterations, grid, treatments) if draws else None,
+        "level_plot": render_level_plot(reports),
+        "levels": level_rows(reports),
         "clone_plot": _clone_svg(draws, alterations, grid, _clone_prevalence(reports, draws)),
         "clones_unavailable": CLONES_UNAVAILABLE,
         "decay": _decay_rows(reports),
