@@ -122,6 +122,7 @@ def cmd_simulate(args) -> None:
         n_draws=args.draws,
         panel_path=Path(args.panel),
         build=args.build,
+        n_normals=args.normals,
     )
     print(f"wrote {args.out}")
 
@@ -181,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--draws", type=int, default=4)
     p.add_argument("--panel", default="panels/anti_egfr_crc.yaml")
     p.add_argument("--build", default="GRCh38", choices=["GRCh38", "GRCh37"])
+    p.add_argument("--normals", type=int, default=6, help="normal plasmas to write (0: none)")
     p = sub.add_parser(
         "samplesheet",
         help="build a sample sheet from nf-core/sarek or nf-core/oncoanalyser results folders",

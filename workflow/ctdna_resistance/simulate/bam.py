@@ -55,9 +55,9 @@ _PAIRED, _PROPER, _REVERSE, _MATE_REVERSE = 0x1, 0x2, 0x10, 0x20
 _READ1, _READ2, _SECONDARY, _QCFAIL, _DUP, _SUPPLEMENTARY = 0x40, 0x80, 0x100, 0x200, 0x400, 0x800
 
 
-def _bgzf_block(payload: bytes) -> bytes:
+def _bgzf_block(payload: bytes, level: int = 9) -> bytes:
     """One BGZF block (a gzip member with the BC extra field) holding ``payload``."""
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
     data = compressor.compress(payload) + compressor.flush()
     block_size = len(data) + 25 + 1  # 18-byte header + data + 8-byte trailer, minus 1
     header = b"\x1f\x8b\x08\x04\x00\x00\x00\x00\x00\xff\x06\x00BC\x02\x00"

@@ -57,6 +57,11 @@ from ctdna_resistance.simulate.genome import (
     TRUNCAL_GENES,
     non_panel_span,
 )
+from ctdna_resistance.simulate.normals import (
+    N_NORMALS,
+    design_background,
+    write_normal_plasmas,
+)
 from ctdna_resistance.simulate.panel_sites import PanelHotspot, PanelSites, read_panel_sites
 from ctdna_resistance.simulate.structural import (
     StructuralPlan,
@@ -606,13 +611,14 @@ def _check_arguments(outdir: Path, seed: int, n_patients: int, n_draws: int, bui
 
 
 def _regenerate_command(
-    outdir: Path, seed: int, n_patients: int, n_draws: int, panel_path: Path, build: str
-) -> str:
+    outdir: Path, seed: int, n_patients: int, n_draws: int, panel_path: Path, build: str,
+    n_normals: int,
+) -> str:  # fmt: skip
     # the flags of `ctdna-resistance simulate` in cli.py
     words = [
         "ctdna-resistance", "simulate", "--out", str(outdir), "--seed", str(seed),
         "--patients", str(n_patients), "--draws", str(n_draws), "--panel", str(panel_path),
-        "--build", build,
+        "--build", build, "--normals", str(n_normals),
     ]  # fmt: skip
     return shlex.join(words)
 
@@ -735,12 +741,16 @@ def simulate_cohort(
     n_draws: int = 4,
     panel_path: Path,
     build: str = "GRCh38",
+    n_normals: int = N_NORMALS,
 ) -> None:
-    """Write a synthetic serial-plasma cohort with its truth into ``outdir`` (new or empty)."""
+    """Write a synthetic serial-plasma cohort with its truth into ``outdir`` (new or empty), and
+    ``n_normals`` normal plasmas (``simulate.normals``; 0: none)."""
     outdir = Path(outdir)
     _check_arguments(outdir, seed, n_patients, n_draws, build)
     panel = read_panel_sites(Path(panel_path), build)
     pre_existing_index = 2 if n_patients >= 3 else (n_patients - 1 if n_patients >= 2 else None)
+
+    design = design_background(seed, Path(panel_path), build, n_normals)  # own random streams
 
     outdir.parent.mkdir(parents=True, exist_ok=True)
     # build the cohort next to outdir and move it in at the end: no half-written cohort is left
@@ -749,9 +759,14 @@ def simulate_cohort(
         patient_params, reference = _write_cohort(
             staging, seed, n_patients, n_draws, panel, build, pre_existing_index, panel_path
         )
+        normals = write_normal_plasmas(
+            staging, design, reference=reference, patients=patient_params
+        )
         params = {
             "generator": "ctdna-resistance simulate",
-            "command": _regenerate_command(outdir, seed, n_patients, n_draws, panel_path, build),
+            "command": _regenerate_command(
+                outdir, seed, n_patients, n_draws, panel_path, build, n_normals
+            ),
             "seed": seed,
             "n_patients": n_patients,
             "n_draws": n_draws,
@@ -766,6 +781,7 @@ def simulate_cohort(
             "model": _model_params(),
             # the FASTA the BAMs were written against (give it as the workflow's `reference`)
             "reference": reference,
+            "normals": normals,
             "patients": patient_params,
         }
         header = (
