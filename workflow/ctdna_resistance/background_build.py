@@ -11,12 +11,16 @@ Fitting, for each position and alternative base (SNVs; MNVs and indels are left 
 model):
 
 1. Context rates: the pooled alt/depth of each trinucleotide context x substitution class
-   (``background.context_class``), first over every site, to find the carriers below.
+   (``background.context_class``), first over every other site of the class (leave-one-out, so
+   that an artefact does not raise its own yardstick), to find the carriers below.
 2. Carriers: a normal carries the allele when it has >= ``min_alt_reads`` alt reads and its one-
    sided binomial p-value against the context rate is < ``carrier_alpha``. Sites with >=
    ``min_carriers`` carriers are flagged: ``recurrent_artefact`` when at least
-   ``recurrent_fraction`` of the covered normals carry it, else ``chip_like`` (a minority of
-   donors at a clearly raised VAF, as clonal haematopoiesis looks).
+   ``recurrent_fraction`` of the covered normals carry it and its pooled alt reads are
+   significantly (``carrier_alpha``) above ``artefact_min_fold`` x its context rate;
+   ``chip_like`` when fewer normals carry it, at a VAF of at least ``chip_min_vaf`` among the
+   carriers (a minority of donors at a real VAF, as clonal haematopoiesis looks). A site merely
+   noisier than its context is not flagged: its own fit already raises its threshold.
 3. Context rates again, without the flagged sites (outlier suppression, as INVAR2 does), and the
    spread of the site rates around them: the between-site intra-class correlation rho_c by the
    method of moments, which gives an empirical-Bayes beta prior of strength m_c = (1 - rho_c) /
@@ -57,6 +61,8 @@ DEFAULT_FIT = {
     "carrier_alpha": 0.001,
     "min_carriers": 2,
     "recurrent_fraction": 0.5,
+    "artefact_min_fold": 5.0,
+    "chip_min_vaf": 0.005,
 }
 _CHUNK = 200_000  # positions counted at once per normal (memory: 10 int32 per position)
 _BASES = "ACGTN"
@@ -268,29 +274,50 @@ def fit_background(counts: Counts, settings: dict | None = None) -> Fit:
             label = context_class(counts.context[index], alt) if counts.context[index] else None
             alleles.append((index, alt, label, per_normal, strands))
 
-    def pooled(keep) -> dict:
+    def totals_of(keep) -> dict[str, list[int]]:
         totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for (index, _, label, per_normal, _), use in zip(alleles, keep, strict=True):
             if label and use:
                 totals[label][0] += int(per_normal.sum())
                 totals[label][1] += int(depth[index].sum())
-        # half a read of prior: no class has a zero rate (it would make every alt read significant)
-        return {label: (alt + 0.5) / (reads + 1.0) for label, (alt, reads) in totals.items()}
+        return totals
 
-    overall = pooled([True] * len(alleles))
+    def pooled(keep) -> dict:
+        # half a read of prior: no class has a zero rate (it would make every alt read significant)
+        return {label: (a + 0.5) / (n + 1.0) for label, (a, n) in totals_of(keep).items()}
+
+    overall = totals_of([True] * len(alleles))
     global_rate = _global_rate(alleles, depth)
     flags, carriers = [], []
     for index, _, label, per_normal, _ in alleles:
-        rate = overall.get(label, global_rate)
         reads = depth[index]
+        # the context's rate without this site: an artefact must not raise its own yardstick
+        if label in overall:
+            alt_rest = overall[label][0] - int(per_normal.sum())
+            reads_rest = overall[label][1] - int(reads.sum())
+            rate = (alt_rest + 0.5) / (reads_rest + 1.0) if reads_rest > 0 else global_rate
+        else:
+            rate = global_rate
         p_values = bdtrc(np.maximum(per_normal - 1, 0), reads, rate)
         carrying = (per_normal >= fit["min_alt_reads"]) & (p_values < fit["carrier_alpha"])
         count = int(carrying.sum())
         covered = int((reads > 0).sum())
         flag = ""
         if count >= fit["min_carriers"]:
-            recurrent = count >= fit["recurrent_fraction"] * covered
-            flag = "recurrent_artefact" if recurrent else "chip_like"
+            carrier_vaf = float(per_normal[carrying].sum()) / max(float(reads[carrying].sum()), 1.0)
+            if count >= fit["recurrent_fraction"] * covered:
+                # most donors, and significantly above artefact_min_fold x its context: an
+                # artefact of the assay at this base, not a site merely noisier than its context
+                above = bdtrc(
+                    max(int(per_normal.sum()) - 1, 0),
+                    int(reads.sum()),
+                    min(fit["artefact_min_fold"] * rate, 0.5),
+                )
+                if above < fit["carrier_alpha"]:
+                    flag = "recurrent_artefact"
+            elif carrier_vaf >= fit["chip_min_vaf"]:
+                # a few donors at a real VAF, the others clean: clonal haematopoiesis looks so
+                flag = "chip_like"
         flags.append(flag)
         carriers.append(count)
     clean = [not flag for flag in flags]

@@ -880,7 +880,9 @@ def _write_cohort(
         normal_rel = f"normal/{normal_name}.vcf"
         files = [_DrawFiles() for _ in plan.draw_days]
         if index == bam_index:
-            reference_params = _write_bams(root, plan, draws, states, build, seed, bam_rng, files)
+            reference_params = _write_bams(
+                root, plan, draws, states, build, seed, bam_rng, files, full_panel
+            )
         tumour_fractions = []
         for draw, (day, observations) in enumerate(zip(plan.draw_days, draws, strict=True)):
             sample = plan.sample_id(draw)
@@ -1058,18 +1060,33 @@ def _weak_sv_filter(structural: StructuralPlan) -> str:
     return "MinSomaticScore" if structural.sv_caller == "manta" else "LowQual"
 
 
-def _write_bams(root, plan, draws, states, build, seed, rng, files) -> dict:
-    """Indexed BAMs of every draw at the patient's resistance sites, and their reference."""
+def _write_bams(root, plan, draws, states, build, seed, rng, files, panel) -> dict:
+    """Indexed BAMs of every draw at the patient's resistance sites, and their reference.
+
+    The reference holds the panel's REF bases at every hotspot inside the windows (not only the
+    patient's sites), so that tools checking a FASTA against the panel (the background step)
+    accept it."""
     sites = [clone.site for clone in plan.clones]
+    windows = [(site.chrom, site.pos - BAM_WINDOW, site.pos + BAM_WINDOW) for site in sites]
+    hotspot_bases = sorted(
+        {
+            (chrom, pos + offset, base)
+            for (chrom, pos, ref, _) in panel.hotspots
+            for offset, base in enumerate(ref)
+            if any(c == chrom and s <= pos <= e for c, s, e in windows)
+        }
+    )
     (root / "bam").mkdir()
     (root / "reference").mkdir()
     reference_rel = f"reference/{build}.bam_sites.fa.gz"
     write_reference(
         root / reference_rel,
-        [(site.chrom, site.pos - BAM_WINDOW, site.pos + BAM_WINDOW) for site in sites],
+        windows,
         build=build,
         seed=seed,
-        known_bases=[(site.chrom, site.pos, site.ref) for site in sites],
+        known_bases=sorted(
+            {(site.chrom, site.pos, site.ref) for site in sites} | set(hotspot_bases)
+        ),
         chr_style=plan.chr_style,
     )
     depths = []

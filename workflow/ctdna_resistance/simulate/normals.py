@@ -281,7 +281,8 @@ def _window_bases(
 
     panel = _panel(panel_path, build)
     known = []
-    for chrom, start, end in windows:
+    # the reference spans each window plus its flank: every panel base there is the panel's
+    for chrom, start, end in ((c, s - REFERENCE_FLANK, e + REFERENCE_FLANK) for c, s, e in windows):
         for codon in panel.codons:
             if codon.chrom == chrom and codon.start <= end and start <= codon.end:
                 genomic = codon.ref_codon
