@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -266,9 +267,12 @@ def call_sample(
 
 
 def _background_entry(config: dict | None) -> dict | None:
-    """The background table a draw was tested against (path and sha256), None for the scalar."""
+    """The background table a draw was tested against (file name and sha256; not the folder, so
+    that the same inputs give the same bytes wherever the run writes), None for the scalar."""
     path = (config or {}).get("background") or None
-    return None if path is None else {"path": str(path), "sha256": file_sha256(path)}
+    if path is None:
+        return None
+    return {"file": Path(str(path)).name, "sha256": file_sha256(path)}
 
 
 def _call_small_variants(sample, panel, det, errors, calls, reasons, caller):

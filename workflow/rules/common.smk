@@ -44,7 +44,7 @@ OUTDIR = config["outdir"].rstrip("/")
 SAMPLES = {s.sample: s for s in COHORT.samples}
 
 # The background table (issue 20): a ready one from the config, or built from its normals sheet
-# by rule background; none: the scalar detection.background_error.
+# by the background rule; none: the scalar detection.background_error.
 BUILD_BACKGROUND = bool(config.get("normals")) and not config.get("background")
 try:
     NORMAL_BAMS = (

@@ -41,6 +41,7 @@ import yaml
 from ctdna_resistance.errors import InputError
 from ctdna_resistance.panel import load_panel
 from ctdna_resistance.records import BUILDS
+from ctdna_resistance.simulate import artefacts
 from ctdna_resistance.simulate.bam import write_plasma_bam, write_reference
 from ctdna_resistance.simulate.cn_writers import (
     FocalGain,
@@ -59,6 +60,7 @@ from ctdna_resistance.simulate.genome import (
 )
 from ctdna_resistance.simulate.normals import (
     N_NORMALS,
+    BackgroundDesign,
     design_background,
     write_normal_plasmas,
 )
@@ -757,7 +759,7 @@ def simulate_cohort(
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
     try:
         patient_params, reference = _write_cohort(
-            staging, seed, n_patients, n_draws, panel, build, pre_existing_index, panel_path
+            staging, seed, n_patients, n_draws, panel, build, pre_existing_index, panel_path, design
         )
         normals = write_normal_plasmas(
             staging, design, reference=reference, patients=patient_params
@@ -841,7 +843,7 @@ class _DrawFiles:
 
 def _write_cohort(
     root: Path, seed: int, n_patients: int, n_draws: int, panel: PanelSites, build: str,
-    pre_existing_index: int | None, panel_path: Path,
+    pre_existing_index: int | None, panel_path: Path, design: BackgroundDesign,
 ) -> tuple[list[dict], dict | None]:  # fmt: skip
     """Write samples, treatments, truth, VCFs, copy-number and SV files and BAMs into ``root``;
     return per-patient parameters and the BAM reference's parameters (None without BAMs)."""
@@ -861,6 +863,7 @@ def _write_cohort(
         evidence_rng = np.random.default_rng([seed, index, 4])
         bam_rng = np.random.default_rng([seed, index, 5])
         passenger_rng = np.random.default_rng([seed, index, 6])
+        artefact_rng, artefact_cosmetic_rng = artefacts.patient_streams(seed, index)
         plan = _design_patient(
             index, n_draws, panel, build, design_rng, pre_existing=index == pre_existing_index
         )
@@ -895,12 +898,18 @@ def _write_cohort(
             ]
             suffix = ".vcf.gz" if plan.compressed else ".vcf"
             vcf_rel = f"vcf/{sample}{suffix}"
-            write_vcf(root / vcf_rel, render_vcf(writer, ctx, records, cosmetic_rng))
+            text = render_vcf(writer, ctx, records, cosmetic_rng)
+            artefact_obs = artefacts.observe_artefacts(
+                design, plan, draw, writer, _depth, artefact_rng
+            )
+            text = artefacts.add_to_vcf(text, artefact_obs, writer, ctx, artefact_cosmetic_rng)
+            write_vcf(root / vcf_rel, text)
             tf, ccf = states[draw]
             tumour_fractions.append(tf)
             strelka = plan.dialect == "strelka2_somatic"
             where = (plan.patient, sample, collected.isoformat())
             truth_rows += [(*where, *_truth_fields(obs, tf)) for obs in observations]
+            truth_rows += [(*where, *artefacts.truth_fields(obs, tf)) for obs in artefact_obs]
             truth_rows += _write_copy_number(
                 root, plan, structural, full_panel, build, draw, tf, ccf, evidence_rng, files
             )

@@ -229,6 +229,18 @@ def design_background(
     return BackgroundDesign(seed, Path(panel_path), build, n_normals, rates, tuple(special))
 
 
+def _merged_windows(spans) -> list[list]:
+    """Spans padded by WINDOW_PAD and merged where they touch, in karyotype order."""
+    windows: list[list] = []
+    for chrom, start, end in sorted(spans, key=lambda c: (_CONTIG_ORDER.get(c[0], 99), c[1:])):
+        start, end = start - WINDOW_PAD, end + WINDOW_PAD
+        if windows and windows[-1][0] == chrom and start <= windows[-1][2] + 1:
+            windows[-1][2] = max(windows[-1][2], end)
+        else:
+            windows.append([chrom, start, end])
+    return windows
+
+
 def choose_windows(
     design: BackgroundDesign, patient_sites: list[tuple[str, int]]
 ) -> list[tuple[str, int, int]]:
@@ -238,22 +250,23 @@ def choose_windows(
     codons = sorted({(c.chrom, c.start, c.end) for c in panel.codons},
                     key=lambda c: (_CONTIG_ORDER.get(c[0], 99), c[1:]))  # fmt: skip
     wanted = [(a.chrom, a.pos) for a in design.special] + list(patient_sites)
-    spans = set()
+    ordered: list[tuple[str, int, int]] = []  # by priority: special alleles, patients' sites
     for chrom, pos in wanted:
         hit = [c for c in codons if c[0] == chrom and c[1] <= pos <= c[2]]
-        spans.update(hit or [(chrom, pos, pos)])
-    rest = [c for c in codons if not any(s[0] == c[0] and abs(s[1] - c[1]) < 200 for s in spans)]
+        ordered += [s for s in (hit or [(chrom, pos, pos)]) if s not in ordered]
+    rest = [c for c in codons
+            if not any(s[0] == c[0] and abs(s[1] - c[1]) < 200 for s in ordered)]  # fmt: skip
     rng = _stream(design.seed, 1)
     for index in sorted(rng.choice(len(rest), min(N_CLEAN_CODONS, len(rest)), replace=False)):
-        spans.add(rest[int(index)])
-    windows: list[list] = []
-    for chrom, start, end in sorted(spans, key=lambda c: (_CONTIG_ORDER.get(c[0], 99), c[1:])):
-        start, end = start - WINDOW_PAD, end + WINDOW_PAD
-        if windows and windows[-1][0] == chrom and start <= windows[-1][2] + 1:
-            windows[-1][2] = max(windows[-1][2], end)
-        else:
-            windows.append([chrom, start, end])
+        ordered.append(rest[int(index)])
+    # a span whose window would merge with earlier ones into more than one read can cover is
+    # left out (neighbouring codons of one gene: the first, most wanted, keeps its window)
     longest = READ_LENGTH - 2 * COVER_MARGIN
+    spans: list[tuple[str, int, int]] = []
+    for span in ordered:
+        if all(e - s + 1 <= longest for _, s, e in _merged_windows([*spans, span])):
+            spans.append(span)
+    windows = _merged_windows(spans)
     for chrom, start, end in windows:
         if end - start + 1 > longest:
             raise ValueError(f"window {chrom}:{start}-{end} is longer than {longest} bp")
