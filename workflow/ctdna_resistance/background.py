@@ -34,7 +34,7 @@ TABLE_NAME = "background.tsv.gz"
 COLUMNS = [
     "chrom", "pos", "ref", "alt", "context", "n_normals", "depth", "alt_reads",
     "depth_fwd", "depth_rev", "alt_fwd", "alt_rev", "n_carriers", "normal_alt_reads",
-    "normal_depth", "mean_error", "overdispersion", "model", "flag",
+    "normal_depth", "mean_error", "overdispersion", "model_overdispersion", "model", "flag",
 ]  # fmt: skip
 MODELS = ("site", "context", "scalar")
 FLAGS = ("recurrent_artefact", "chip_like")
@@ -215,7 +215,7 @@ def _site_model(row: dict) -> SiteModel:
     return SiteModel(
         row["model"],
         float(row["mean_error"]),
-        float(row["overdispersion"]),
+        float(row["model_overdispersion"]),
         row["flag"],
         detail,
     )

@@ -28,7 +28,10 @@ model):
 4. Each site's mean error = (its alt reads + m_c x context rate) / (its depth + m_c) (a flagged
    site uses its own reads alone: it is the outlier the prior does not describe); over-dispersion
    between normals by the method of moments across the normals where the site has >= 5 alt reads
-   in all, else the median of its context class's such estimates. Model ``site`` when the normals
+   in all, else its class's (the moments pooled over the class's clean sites). The test uses the
+   predictive over-dispersion (``stats.predictive_overdispersion``): rho plus the uncertainty of
+   a mean learned from that many reads (the site's own plus its prior's), so that a site seen in
+   few normal reads is not trusted as if its error were known. Model ``site`` when the normals
    have >= ``min_site_depth`` reads there in all, else ``context`` (the class's rate and rho).
 """
 
@@ -53,7 +56,12 @@ from ctdna_resistance.background import (
 from ctdna_resistance.errors import InputError
 from ctdna_resistance.genotype import GenotypeSettings, check_build, open_alignments
 from ctdna_resistance.records import normalise_contig
-from ctdna_resistance.stats import moment_overdispersion
+from ctdna_resistance.stats import (
+    clip_overdispersion,
+    moment_overdispersion,
+    moment_terms,
+    predictive_overdispersion,
+)
 
 DEFAULT_FIT = {
     "min_site_depth": 5000,
@@ -68,6 +76,8 @@ _CHUNK = 200_000  # positions counted at once per normal (memory: 10 int32 per p
 _BASES = "ACGTN"
 _CONTIG_ORDER = {name: rank for rank, name in enumerate([*map(str, range(1, 23)), "X", "Y", "MT"])}
 _MIN_ALT_FOR_RHO = 5
+_BOOTSTRAPS = 200
+_BOOTSTRAP_SEED = 20_261_204
 
 
 @dataclass
@@ -323,16 +333,18 @@ def fit_background(counts: Counts, settings: dict | None = None) -> Fit:
     clean = [not flag for flag in flags]
     rates = pooled(clean)
     classes = _class_spread(alleles, depth, clean, rates)
-    site_rhos: dict[str, list[float]] = defaultdict(list)
+    # over-dispersion between normals: pooled over the clean sites of each class (a site's own
+    # few alt reads cannot tell rho ~ 1e-4 from 0), a site's own when it has the reads for it
+    pooled_terms: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     estimates = []
-    for (index, _, label, per_normal, _), _flag in zip(alleles, flags, strict=True):
-        rho = None
-        if int(per_normal.sum()) >= _MIN_ALT_FOR_RHO and int((depth[index] > 0).sum()) >= 3:
-            rho = moment_overdispersion(per_normal, depth[index])
-            if label and not _flag:
-                site_rhos[label].append(rho)
-        estimates.append(rho)
-    class_rho = {label: float(np.median(values)) for label, values in site_rhos.items()}
+    for (index, _, label, per_normal, _), flag in zip(alleles, flags, strict=True):
+        excess, denominator = moment_terms(per_normal, depth[index])
+        if label and not flag:
+            pooled_terms[label][0] += excess
+            pooled_terms[label][1] += denominator
+        enough = int(per_normal.sum()) >= _MIN_ALT_FOR_RHO and int((depth[index] > 0).sum()) >= 3
+        estimates.append(_upper_overdispersion(per_normal, depth[index], index) if enough else None)
+    class_rho = {label: clip_overdispersion(*terms) for label, terms in pooled_terms.items()}
     contexts = {}
     for label in sorted(rates):
         alt_reads, reads, prior = classes[label]
@@ -351,15 +363,24 @@ def fit_background(counts: Counts, settings: dict | None = None) -> Fit:
         total_alt, total_depth = int(per_normal.sum()), int(reads.sum())
         rate = rates.get(label, global_rate)
         prior = classes[label][2] if label in classes else 0.0
-        if flag:
+        # a flagged site, or one whose reads are significantly above its class: an outlier that
+        # the class's prior does not describe, so its own reads alone give its mean
+        outlier = flag or (
+            total_depth > 0
+            and bdtrc(max(total_alt - 1, 0), total_depth, rate) < fit["carrier_alpha"]
+        )
+        if outlier:
+            prior = 0.0
             mean = (total_alt + 0.5) / (total_depth + 1.0)
         else:
             mean = (
                 (total_alt + prior * rate) / (total_depth + prior) if total_depth + prior else rate
             )
         model = "site" if total_depth >= fit["min_site_depth"] else "context"
-        if model == "context" and not flag:
+        learned_from = total_depth + prior
+        if model == "context" and not outlier:
             mean = rate
+            learned_from = classes[label][1] if label in classes else total_depth
         rho_used = rho if rho is not None else class_rho.get(label, 0.0)
         strand_depth = counts.bases[index].sum(axis=(0, 2))
         rows.append(
@@ -381,11 +402,23 @@ def fit_background(counts: Counts, settings: dict | None = None) -> Fit:
                 "normal_depth": ",".join(str(int(v)) for v in reads),
                 "mean_error": mean,
                 "overdispersion": rho_used,
+                "model_overdispersion": predictive_overdispersion(rho_used, learned_from),
                 "model": model,
                 "flag": flag,
             }
         )
     return Fit(rows, contexts)
+
+
+def _upper_overdispersion(alt: np.ndarray, reads: np.ndarray, index: int) -> float:
+    """A site's over-dispersion between normals, taken at the 90th percentile of 200 bootstrap
+    resamples of the normals: a moment estimate from a handful of normals is noisy, and one
+    that is too low lets the site's own error through as calls. Seeded by the position's index,
+    so the same counts give the same table."""
+    rng = np.random.default_rng(_BOOTSTRAP_SEED + index)
+    picks = rng.integers(0, len(alt), size=(_BOOTSTRAPS, len(alt)))
+    values = [moment_overdispersion(alt[pick], reads[pick]) for pick in picks]
+    return max(moment_overdispersion(alt, reads), float(np.quantile(values, 0.9)))
 
 
 def _global_rate(alleles, depth) -> float:
@@ -460,7 +493,8 @@ _DESCRIPTIONS = [
     "depth_fwd/depth_rev/alt_fwd/alt_rev: the same by read strand",
     "n_carriers: normals whose alt reads are significant against the context rate",
     "normal_alt_reads/normal_depth: per normal, in ##normal order",
-    "mean_error/overdispersion: the fitted beta-binomial (mean, intra-class correlation)",
+    "mean_error/overdispersion: the fitted beta-binomial (mean, intra-class correlation rho)",
+    "model_overdispersion: what the test uses: rho plus the uncertainty of the mean",
     "model: site (own fit) or context (normals too shallow: the class's rate)",
     "flag: recurrent_artefact, chip_like or empty",
 ]

@@ -114,24 +114,48 @@ def lod95_against(depth: int | None, mean: float, rho: float, alpha: float, min_
     return beta_quantile(0.95, k, depth - k + 1)
 
 
-def moment_overdispersion(alt: np.ndarray, depth: np.ndarray) -> float:
-    """Method-of-moments intra-class correlation of alt/depth across groups (0 when binomial).
-
-    With p = sum(alt)/sum(depth) and S = sum(depth_i (p_i - p)^2), E[S] = p(1-p)((I - 1) +
-    rho (N - sum(depth_i^2)/N - (I - 1))) for I groups and N reads, so rho is solved from S and
-    clipped to [0, 0.5]. Groups without reads are ignored."""
+def moment_terms(alt: np.ndarray, depth: np.ndarray) -> tuple[float, float]:
+    """(S / p(1-p) - (I - 1), N - sum(depth_i^2)/N - (I - 1)) of moment_overdispersion, whose
+    ratio estimates rho; summed over many sites they give one pooled estimate. (0, 0) when the
+    groups cannot tell (fewer than 2 with reads, or no alt read at all)."""
     alt = np.asarray(alt, dtype=float)
     depth = np.asarray(depth, dtype=float)
     keep = depth > 0
     alt, depth = alt[keep], depth[keep]
     groups, total = len(depth), float(depth.sum())
     if groups < 2 or total <= 0:
-        return 0.0
+        return 0.0, 0.0
     mean = float(alt.sum()) / total
     if mean <= 0 or mean >= 1:
-        return 0.0
+        return 0.0, 0.0
     spread = float((depth * (alt / depth - mean) ** 2).sum()) / (mean * (1 - mean))
     denominator = total - float((depth**2).sum()) / total - (groups - 1)
     if denominator <= 0:
+        return 0.0, 0.0
+    return spread - (groups - 1), denominator
+
+
+def moment_overdispersion(alt: np.ndarray, depth: np.ndarray) -> float:
+    """Method-of-moments intra-class correlation of alt/depth across groups (0 when binomial).
+
+    With p = sum(alt)/sum(depth) and S = sum(depth_i (p_i - p)^2), E[S] = p(1-p)((I - 1) +
+    rho (N - sum(depth_i^2)/N - (I - 1))) for I groups and N reads, so rho is solved from S and
+    clipped to [0, 0.5]. Groups without reads are ignored."""
+    excess, denominator = moment_terms(alt, depth)
+    return clip_overdispersion(excess, denominator)
+
+
+def clip_overdispersion(excess: float, denominator: float) -> float:
+    """rho = excess / denominator of moment_terms (summed or not), clipped to [0, 0.5]."""
+    if denominator <= 0:
         return 0.0
-    return float(min(0.5, max(0.0, (spread - (groups - 1)) / denominator)))
+    return float(min(0.5, max(0.0, excess / denominator)))
+
+
+def predictive_overdispersion(rho: float, reads: float) -> float:
+    """The over-dispersion of a new sample's error when the mean itself was learned from
+    ``reads`` reads: Var(p) = mean (1 - mean) (rho + (1 - rho) / (reads + 1)), so the test
+    allows for the uncertainty of the mean as well as the spread between samples."""
+    if reads <= 0:
+        return rho
+    return float(min(0.5, rho + (1.0 - rho) / (reads + 1.0)))

@@ -1,0 +1,34 @@
+"""Issue 20's done-criteria on a small simulation (tests/validation/background_grid.py has the
+README table): artefact false positives at most alpha with the background (the scalar model calls
+most of them), sensitivity within 5 percentage points of the exact beta-binomial limit, and the
+LoD95 of the fitted model equal to the true one at most sites at 1,000x."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import load_script
+
+GRID = load_script(Path(__file__).parents[1] / "validation" / "background_grid.py")
+
+
+@pytest.fixture(scope="module")
+def result():
+    return GRID.validate(seed=7, sites=300, normals=20, artefacts=12, plasma_draws=400)
+
+
+def test_artefact_sites_give_at_most_alpha_false_calls_with_the_background(result):
+    assert result["artefacts_flagged"] >= 10
+    assert result["false_positive_site"] <= GRID.ALPHA
+    assert result["false_positive_scalar"] > 0.5  # the scalar model's false "new resistance"
+
+
+def test_sensitivity_is_within_5_points_of_the_exact_limit(result):
+    for row in result["power"]:
+        assert abs(row["sensitivity"] - row["limit"]) <= 0.05, row
+
+
+def test_lod95_matches_the_truth_at_most_sites_at_1000x(result):
+    assert result["lod_within_10pct"][1000] >= 0.85
+    assert result["lod_median_error"][3000] <= 0.10
