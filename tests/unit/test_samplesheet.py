@@ -41,7 +41,7 @@ def test_rows_sorted_by_date_with_default_timepoints_and_paths_relative_to_the_s
         ("P1\tS1\t2024-01-01\tmissing.vcf\n", "does not exist"),
         ("P1\tS1\t2024-01-01\ta.vcf\nP1\tS2\t2024-01-01\tb.vcf\n", "two samples on 2024-01-01"),
         ("P1\tS1\t2024-13-01\ta.vcf\n", "collection_date"),
-        ("P1\tS1\t2024-01-01\t\n", "none of vcf, cnv, sv"),
+        ("P1\tS1\t2024-01-01\t\n", "none of vcf, cnv, sv, bam"),
     ],
 )
 def test_bad_rows_are_refused_naming_the_file_and_line(sheet, body, expected):

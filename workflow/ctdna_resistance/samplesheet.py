@@ -252,10 +252,12 @@ def read_sample_sheet(path, patient: str | None = None) -> list[Sample]:
             )
         seen_date[(patient, date)] = number
         files = {c: _input_path(row.get(c, ""), path, number, c) for c in PATH_COLUMNS}
-        if not any(files[c] for c in ("vcf", "cnv", "sv")):
+        # a draw may bring only its BAM: the patient's known alleles and clone markers are
+        # counted in it (tumour-informed tracking and the pooled ctDNA level, issue 20)
+        if not any(files[c] for c in ("vcf", "cnv", "sv", "bam")):
             raise InputError(
                 path,
-                f"sample {sample_id!r} has none of vcf, cnv, sv",
+                f"sample {sample_id!r} has none of vcf, cnv, sv, bam",
                 "give at least one input file per row",
                 record=number,
             )
