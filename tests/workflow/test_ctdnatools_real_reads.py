@@ -69,9 +69,8 @@ def ctdnatools(shared_data, tmp_path_factory):
     normals = [folder / f"N{i}.bam" for i in (1, 2, 3)]
     panel = load_panel(REPO / "panels" / "anti_egfr_crc.yaml", "GRCh37")
     hotspot_bases = sorted({(c, p, r) for (c, p, r, _) in panel.hotspots})
-    windows = [("14", TARGET[1] - 150, TARGET[2] + 150)] + sorted(
-        {(c, p - 2, p + len(r) + 1) for c, p, r in hotspot_bases}
-    )
+    hotspot_windows = sorted({(c, p - 2, p + len(r) + 1) for c, p, r in hotspot_bases})
+    windows = [("14", TARGET[1] - 150, TARGET[2] + 150), *hotspot_windows]
     reference = work / "hg19.fa.gz"
     write_reference(reference, windows, build="GRCh37", seed=5, chr_style=True,
                     known_bases=majority_bases(normals) + hotspot_bases)  # fmt: skip
