@@ -133,8 +133,10 @@ def test_background_counts_on_real_reads_equal_samtools_mpileup(ctdnatools):
 def test_a_reference_whose_contigs_differ_is_refused(ctdnatools, tmp_path):
     other = tmp_path / "other.fa.gz"
     write_reference(other, [("14", 100, 400)], build="GRCh37", seed=1, chr_style=True)
-    done = run_cli("background", "--normals", ctdnatools["sheet"], "--reference", other,
-                   "--bed", ctdnatools["bed"], "--build", "GRCh37", "--out", tmp_path / "o")  # fmt: skip
+    done = run_cli(
+        "background", "--normals", ctdnatools["sheet"], "--reference", other,
+        "--bed", ctdnatools["bed"], "--build", "GRCh37", "--out", tmp_path / "o",
+    )  # fmt: skip
     assert done.returncode == 1 and "no contig" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
 
