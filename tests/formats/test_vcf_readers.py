@@ -56,11 +56,12 @@ def test_mutect2_uses_tumour_sample_metadata_and_splits_multiallelic():
     assert kras.key == "12:25245350:C>A"
 
 
-def test_mutect2_record_violating_number_r_is_yielded_with_a_problem():
+def test_mutect2_record_violating_number_r_is_yielded_as_inconsistent():
     _reader, records = read_all("mutect2_paired.vcf")
     broken = [record for record in records if record.pos == 25245360]
     assert [record.alt for record in broken] == ["T", "C"]
-    assert all("Number=R" in record.problem for record in broken)
+    assert all("FORMAT/AD has 2 value(s) (480,20)" in record.inconsistency for record in broken)
+    assert all("Number=R wants 3" in record.inconsistency for record in broken)
     assert all(record.alt_reads is None for record in broken)
 
 
@@ -140,7 +141,7 @@ def test_freebayes_counts_from_ro_ao_not_info_af():
     single = alleles[(25398284, "T")]
     assert (single.depth, single.alt_reads, single.vaf) == (100, 20, 0.2)
     violating = [alleles[(25398290, "A")], alleles[(25398290, "T")]]
-    assert all("Number=A" in record.problem for record in violating)
+    assert all("Number=A wants 2" in record.inconsistency for record in violating)
 
 
 def test_generic_counts_and_unassessable_records_are_kept():

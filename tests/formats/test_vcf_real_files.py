@@ -180,7 +180,8 @@ def test_real_number_a_violation_is_flagged_not_crashed():
     with open_vcf(path) as reader:
         site = [record for record in reader if record.pos == 73]
     assert [record.alt for record in site] == ["A", "T"]
-    assert all("Number=A" in record.problem for record in site)
+    assert all("FORMAT/AO has 1 value(s) (458)" in record.inconsistency for record in site)
+    assert all("Number=A wants 2" in record.inconsistency for record in site)
 
 
 def test_real_varscan_slash_alleles_are_flagged():

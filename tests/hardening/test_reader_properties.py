@@ -110,6 +110,7 @@ def test_valid_records_read_back_to_the_counts_written(case, compress):
             assert reader.dialect == dialect
             records = list(reader)
     assert [r.problem for r in records] == [None] * len(expected)
+    assert [r.inconsistency for r in records] == [None] * len(expected)
     got = [(r.pos, r.ref, r.alt, r.depth, r.alt_reads) for r in records]
     assert got == [e[:5] for e in expected]
     for record, (*_, vaf) in zip(records, expected, strict=True):
@@ -158,5 +159,9 @@ def test_corrupted_files_end_in_input_error_or_flagged_records(case, damage):
             return
     for record in records:
         assert record.problem is None or isinstance(record.problem, str)
-        if record.problem is None and record.depth is not None and record.alt_reads is not None:
-            assert 0 <= record.alt_reads <= record.depth
+        if record.problem or record.inconsistency or record.depth is None:
+            continue
+        if record.alt_reads is not None:
+            # Mutect2/VarDict count DP before reassembly/realignment: a few reads of slack
+            assert 0 <= record.alt_reads <= record.depth + max(5, record.depth // 20)
+        assert record.vaf is None or 0 <= record.vaf <= 1

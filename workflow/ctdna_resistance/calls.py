@@ -70,6 +70,7 @@ MAX_CLONE_MARKERS = 200
 
 # Why a record was filtered, in the order the checks run; documented in docs of accounting.json.
 REASONS = {
+    "inconsistent_record": "the record's values contradict its header or each other (see detail)",
     "unreadable_record": "the reader could not take counts from this record (see detail)",
     "not_in_panel": "outside every panel gene",
     "panel_gene_not_resistance_allele": "in a panel gene but not a listed resistance allele",
@@ -103,7 +104,11 @@ def read_normal_alleles(path, build: str) -> set[tuple[str, int, str, str]]:
     found = set()
     with open_vcf(path, expected_build=build) as reader:
         for rec in reader:
-            if rec.problem or (rec.alt_reads is not None and rec.alt_reads <= 0):
+            if (
+                rec.problem
+                or rec.inconsistency
+                or (rec.alt_reads is not None and rec.alt_reads <= 0)
+            ):
                 continue
             found.add((rec.chrom, *minimal_allele(rec.pos, rec.ref, rec.alt)))
     return found
@@ -571,7 +576,7 @@ def fusion_key(label: str) -> str:
 def _is_somatic_candidate(rec: VariantRecord, det: dict, normal: set | None, reason) -> bool:
     if reason not in (None, "not_in_panel", "panel_gene_not_resistance_allele"):
         return False
-    if rec.problem or not rec.is_pass or rec.vaf is None or rec.depth is None:
+    if rec.problem or rec.inconsistency or not rec.is_pass or rec.vaf is None or rec.depth is None:
         return False
     if rec.depth < det["min_depth"] or (rec.alt_reads or 0) < det["min_alt_reads"]:
         return False
@@ -589,6 +594,8 @@ def _classify(rec: VariantRecord, panel: Panel, det: dict, normal: set | None, e
     tumour fraction, or on an amplified locus, sits near 0.5). ``errors`` (ErrorModel) gives the
     allele's background: its test, its LoD95, and at a flagged site the filter reason.
     """
+    if rec.inconsistency:
+        return {}, "inconsistent_record", rec.inconsistency
     if rec.problem:
         return {}, "unreadable_record", rec.problem
     match, *why = panel.match(rec.chrom, rec.pos, rec.ref, rec.alt, rec.annotations)

@@ -35,6 +35,9 @@ class VariantRecord:
     table can point back at it; ``alt_index`` is the 1-based position of this ALT in the record.
     ``problem`` is set by the reader when the record cannot be assessed (symbolic or empty ALT,
     no depth for this record ...); such records are listed as filtered with that reason.
+    ``inconsistency`` is set when the record's values contradict its header or each other
+    (record_consistency: a fraction above 1, an AD array too short, alt reads above the depth);
+    such records are filtered as inconsistent_record, never reported.
     """
 
     source: str
@@ -54,6 +57,7 @@ class VariantRecord:
     vcf_id: str = ""
     annotations: tuple[Annotation, ...] = field(default_factory=tuple)
     problem: str | None = None
+    inconsistency: str | None = None
 
     @property
     def is_pass(self) -> bool:

@@ -42,6 +42,7 @@ from ctdna_resistance.io.vcf_prefilter import (
     open_decompressed,
     write_region_lines,
 )
+from ctdna_resistance.record_consistency import refuses_file
 from ctdna_resistance.records import BUILDS, Annotation, VariantRecord, normalise_contig
 
 __all__ = ["DIALECTS", "VcfReader", "detect_build", "detect_dialect", "open_vcf"]
@@ -522,6 +523,7 @@ class VcfReader:
         self.records_read = 0
         self.lines_scanned = 0
         self.blank_lines = 0
+        self.inconsistent_records = 0  # records with an allele that contradicts itself
         self.used_index = False
         self.read_mode = "whole_file"
         self._regions = regions
@@ -853,6 +855,7 @@ class VcfReader:
                 vcf.close()
 
     def __iter__(self) -> Iterator[VariantRecord]:
+        first = None  # (record_no, detail) of the first record that contradicts itself
         for record_no, variant in self._variants():
             try:
                 # cyvcf2 decodes a record's strings as UTF-8 when they are asked for
@@ -864,7 +867,19 @@ class VcfReader:
                     "fix or drop that record (iconv -f utf-8 -t utf-8 shows where)",
                     record=f"data record {record_no}",
                 ) from None
+            detail = next((r.inconsistency for r in records if r.inconsistency), None)
+            if detail is not None:
+                self.inconsistent_records += 1
+                first = first or (record_no, detail)
             yield from records
+        if refuses_file(self.records_read, self.inconsistent_records):
+            raise InputError(
+                self.path,
+                f"{self.inconsistent_records} of {self.records_read} records contradict "
+                f"themselves (first: data record {first[0]}: {first[1]})",
+                f"check that the file is {self.dialect} output as written by the caller (or set "
+                "`caller` in the sample sheet), and re-run the caller if it was altered",
+            )
 
     def _split(self, variant, record_no: int) -> Iterator[VariantRecord]:
         ref = variant.REF
@@ -887,9 +902,13 @@ class VcfReader:
         for index, alt in enumerate(alts):
             allele_counts = counts[index] if counts is not None else None
             problem = _allele_problem(ref, alt)
+            # a not-a-small-variant ALT is unreadable whatever its counts say; else a
+            # contradiction is named before what the dialect could not count from it
+            inconsistency = None
             if problem is None and allele_counts is not None:
-                problem = allele_counts.problem
-            if problem is None:
+                inconsistency = allele_counts.inconsistency
+                problem = None if inconsistency else allele_counts.problem
+            if problem is None and inconsistency is None:
                 problem = self._position_problem(raw_chrom, variant.POS)
             yield VariantRecord(
                 source=self.path,
@@ -909,6 +928,7 @@ class VcfReader:
                 vcf_id=variant.ID or "",
                 annotations=tuple(annotations[index]),
                 problem=problem,
+                inconsistency=inconsistency,
             )
 
     def _position_problem(self, raw_chrom: str, pos: int) -> str | None:

@@ -14,6 +14,12 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
+from ctdna_resistance.record_consistency import (
+    FieldValues,
+    allele_inconsistency,
+    record_inconsistency,
+)
+
 DIALECTS = (
     "mutect2",
     "vardict",
@@ -196,6 +202,7 @@ class AlleleCounts:
     alt_reads: int | None
     vaf: float | None
     problem: str | None = None
+    inconsistency: str | None = None  # the record contradicts itself (record_consistency)
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,6 +384,8 @@ def _count_lofreq(variant, n_alts: int, ctx: CountContext) -> list[AlleleCounts]
         return _same_problem(n_alts, "no INFO/DP or INFO/DP4 for this record")
     if n_alts != 1:
         return _same_problem(n_alts, "INFO/DP4 pools all ALT alleles; cannot split them")
+    if isinstance(depth, tuple | list):  # INFO/DP is Number=1 (record_consistency names it)
+        return _same_problem(n_alts, f"INFO/DP has {len(depth)} values, not 1")
     dp4 = tuple(dp4) if isinstance(dp4, tuple | list) else (dp4,)
     if len(dp4) != 4:
         return _same_problem(1, f"INFO/DP4 has {len(dp4)} values, not 4")
@@ -479,32 +488,99 @@ _COUNTERS = {
 }
 
 
-def implausible_counts(counts: AlleleCounts) -> str | None:
-    """Why counts cannot be true read counts (negative, alt > depth, VAF outside 0-1), or None.
+# The fields each dialect reads (SPEC 3.4), with the strand counts that split its totals; every one
+# present in a record is checked by record_consistency.
+READ_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "mutect2": (("FORMAT", "AD"), ("FORMAT", "DP"), ("FORMAT", "AF"), ("FORMAT", "SB")),
+    "vardict": (("FORMAT", "AD"), ("FORMAT", "DP"), ("FORMAT", "AF"), ("FORMAT", "VD"),
+                ("FORMAT", "RD")),
+    "strelka2": tuple(("FORMAT", key) for key in ("AU", "CU", "GU", "TU", "TAR", "TIR")),
+    "lofreq": (("INFO", "DP"), ("INFO", "DP4"), ("INFO", "AF")),
+    "varscan2": (("FORMAT", "DP"), ("FORMAT", "AD"), ("FORMAT", "RD"), ("FORMAT", "DP4"),
+                 ("FORMAT", "FREQ")),
+    "bcftools": (("FORMAT", "AD"), ("FORMAT", "DP"), ("FORMAT", "DV"), ("FORMAT", "ADF"),
+                 ("FORMAT", "ADR")),
+    "freebayes": (("FORMAT", "RO"), ("FORMAT", "AO"), ("FORMAT", "AD")),
+    "generic": (("FORMAT", "AD"), ("FORMAT", "DP")),
+}  # fmt: skip
 
-    Such a record is kept with this as its ``problem`` (filtered as unreadable, with the reason),
-    never reported: a negative depth or a VAF of 1.7 says the caller's numbers are not to be
-    trusted for that record.
-    """
-    depth, alt_reads, vaf = counts.depth, counts.alt_reads, counts.vaf
-    if depth is not None and depth < 0:
-        return f"negative depth ({depth})"
-    if alt_reads is not None and alt_reads < 0:
-        return f"negative alt read count ({alt_reads})"
-    if depth is not None and alt_reads is not None and alt_reads > depth:
-        return f"alt reads ({alt_reads}) exceed the depth ({depth})"
-    if vaf is not None and not 0 <= vaf <= 1:
-        return f"allele fraction {vaf:g} is outside 0-1"
-    return None
+# htslib's float sentinels (bcf_float_missing, bcf_float_vector_end) as float32 bit patterns.
+_FLOAT_MISSING_BITS = 0x7F800001
+_FLOAT_VECTOR_END_BITS = 0x7F800002
+
+
+def read_fields(dialect: str, variant, ctx: CountContext) -> dict[str, FieldValues]:
+    """The fields `dialect` reads from this record, as written (ID -> FieldValues)."""
+    found = {}
+    for kind, key in READ_FIELDS[dialect]:
+        declared = ctx.fields.info if kind == "INFO" else ctx.fields.format
+        if key not in declared:
+            continue
+        values = _info_values(variant, key) if kind == "INFO" else _format_values(variant, key, ctx)
+        if values is not None:
+            found[key] = FieldValues(
+                kind, key, declared[key], ctx.fields.types.get((kind, key), ""), values
+            )
+    return found
+
+
+def _format_values(variant, key: str, ctx: CountContext) -> tuple | None:
+    """The chosen sample's values of a FORMAT field, as many as were written; None if absent."""
+    if ctx.sample_index is None:
+        return None
+    array = variant.format(key)
+    if array is None:
+        return None
+    row = np.asarray(array)[ctx.sample_index]
+    if row.dtype.kind in "iu":
+        values = []
+        for value in row.tolist():
+            if value == _INT_VECTOR_END:
+                break
+            values.append(None if value == _INT_MISSING else int(value))
+    elif row.dtype.kind == "f":
+        values = []
+        for value, bits in zip(
+            row.tolist(), np.asarray(row, dtype=np.float32).view(np.uint32).tolist(), strict=True
+        ):
+            if bits == _FLOAT_VECTOR_END_BITS:
+                break
+            values.append(None if math.isnan(value) else _shortest_float(value))
+    else:
+        text = str(row.item() if row.ndim == 0 else row)
+        values = [None if text in ("", ".") else text]
+    if not values or all(value is None for value in values):
+        return None
+    return tuple(values)
+
+
+def _info_values(variant, key: str) -> tuple | None:
+    value = variant.INFO.get(key)
+    if value is None:
+        return None
+    values = value if isinstance(value, tuple | list) else (value,)
+    return tuple(
+        None if item is None or item == "." else (float(item) if isinstance(item, float) else item)
+        for item in values
+    )
 
 
 def count_alleles(dialect: str, variant, n_alts: int, ctx: CountContext) -> list[AlleleCounts]:
-    """Depth, alt reads and VAF of each ALT of one cyvcf2 record, in ALT order."""
+    """Depth, alt reads and VAF of each ALT of one cyvcf2 record, in ALT order.
+
+    Each allele carries the record's first contradiction (record_consistency) as
+    ``inconsistency``: among the fields this dialect reads, or among its own counts.
+    """
     counts = _COUNTERS[dialect](variant, n_alts, ctx)
+    record = record_inconsistency(dialect, read_fields(dialect, variant, ctx), n_alts)
     checked = []
     for allele in counts:
-        problem = allele.problem or implausible_counts(allele)
-        if problem != allele.problem:
-            allele = AlleleCounts(allele.depth, allele.alt_reads, allele.vaf, problem)
+        inconsistency = record or allele_inconsistency(
+            dialect, allele.depth, allele.alt_reads, allele.vaf
+        )
+        if inconsistency is not None:
+            allele = AlleleCounts(
+                allele.depth, allele.alt_reads, allele.vaf, allele.problem, inconsistency
+            )
         checked.append(allele)
     return checked
