@@ -3,7 +3,9 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The defaults, found wherever snakemake runs; they name no patient data. Without `samples` (from
+# --config or another --configfile) the run is the demo's (config/demo.yaml: common.smk).
+configfile: f"{workflow.basedir}/config/config.yaml"
 
 
 include: "workflow/rules/common.smk"

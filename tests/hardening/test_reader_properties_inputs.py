@@ -428,7 +428,10 @@ def test_sample_sheet_and_treatment_corruptions_raise_only_input_error(files, da
 
 # -- workflow config -------------------------------------------------------------------------------
 
-DEMO_CONFIG = (REPO / "config" / "config.yaml").read_bytes()
+# the defaults and the demo's patient data (config/demo.yaml) as one file, as a user would write it
+DEMO_CONFIG = (REPO / "config" / "config.yaml").read_bytes() + (
+    REPO / "config" / "demo.yaml"
+).read_bytes()
 
 
 @st.composite

@@ -73,8 +73,8 @@ def test_treatments_refuse_unknown_patients_and_reversed_dates(sheet, tmp_path):
     assert [t.agent for t in anti] == ["cetuximab"]
     assert cohort.treatments[1].end_date is None or cohort.treatments[0].end_date is None
     bad = tmp_path / "t2.tsv"
-    bad.write_text(header + "P9\tcetuximab\t2024-01-02\t\t1\n")
-    with pytest.raises(InputError, match="not in the sample sheet"):
+    bad.write_text(header + "p-1\tcetuximab\t2024-01-02\t\t1\n")
+    with pytest.raises(InputError, match="'p-1' is not in the sample sheet; did you mean 'P1'"):
         read_treatments(bad, {"P1"})
     bad.write_text(header + "P1\tcetuximab\t2024-03-02\t2024-01-01\t1\n")
     with pytest.raises(InputError, match="before start_date"):
@@ -125,3 +125,32 @@ def test_one_patients_rows_are_matched_by_the_whole_id_and_other_rows_are_not_sp
     assert [(t.patient, t.agent) for t in cohort.treatments] == [("P1", "panitumumab")]
     with pytest.raises(InputError, match="fields but the header has"):
         read_sample_sheet(path)
+
+
+def test_a_timeline_may_cover_more_patients_than_the_sheet(sheet, tmp_path):
+    """A lab keeps one timeline: rows of absent patients are skipped and counted, not refused."""
+    samples = sheet("P001\tS1\t2024-01-01\ta.vcf\n")
+    timeline = tmp_path / "t.tsv"
+    timeline.write_text(
+        "patient\tagent\tstart_date\n"
+        "P001\tcetuximab\t2024-01-02\n"
+        "P002\tpanitumumab\t2024-01-02\nP002\tFOLFIRI\t2024-01-02\n"
+        "P011\tcetuximab\t2024-02-02\n"
+    )
+    cohort = read_cohort(samples, timeline)
+    assert [(t.patient, t.agent) for t in cohort.treatments] == [("P001", "cetuximab")]
+    assert cohort.treatments_skipped == {"P002": 2, "P011": 1}
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("p001", "P001"), ("P-001", "P001"), ("P0001", "P001"), ("PT001", "PTA001"),
+     ("PTA01", "PAT01"), ("CRC_07", "crc07")],
+)  # fmt: skip
+def test_a_misspelt_timeline_patient_is_refused_with_did_you_mean(sheet, tmp_path, written, meant):
+    samples = sheet(f"{meant}\tS1\t2024-01-01\ta.vcf\n")
+    timeline = tmp_path / "t.tsv"
+    timeline.write_text(f"patient\tagent\tstart_date\n{written}\tcetuximab\t2024-01-02\n")
+    with pytest.raises(InputError, match=f"did you mean '{meant}'") as raised:
+        read_cohort(samples, timeline)
+    assert raised.value.message.startswith(f"{timeline}:2: ")

@@ -32,6 +32,57 @@ DEFAULTS = {
 }
 
 
+# The demo's patient data (config/demo.yaml, beside the default config/config.yaml): used only when
+# a run names no sample sheet, so `snakemake --cores 2` runs the demo while a run given its own
+# `samples` gets none of the demo's treatments, normals or reference (issue 18).
+DEMO_KEYS = ("samples", "treatments", "normals", "reference_fasta")
+# Keys of the default and demo configs that name a file of the repository.
+REPO_PATH_KEYS = ("panel", *DEMO_KEYS)
+
+
+def demo_file(default_config) -> Path:
+    """Where the demo's keys live: demo.yaml beside the default config."""
+    return Path(default_config).parent / "demo.yaml"
+
+
+def with_demo(config: dict, default_config) -> dict:
+    """``config`` with the demo's keys filled in when it names no sample sheet, else as is."""
+    if config.get("samples"):
+        return config
+    path = demo_file(default_config)
+    if not path.is_file():
+        return config
+    demo = _read_yaml(path, "demo config", "fix the YAML syntax at that line") or {}
+    filled = dict(config)
+    for key, value in demo.items():
+        if filled.get(key) in (None, ""):
+            filled[key] = value
+    return filled
+
+
+def resolve_repo_paths(config: dict, repo) -> dict:
+    """The default/demo configs' repository files made findable from any working directory.
+
+    A value that is still the one config/config.yaml or config/demo.yaml gives (a path relative to
+    the repository) and is not found from the working directory is taken from the repository;
+    a user's own paths stay relative to where the user runs.
+    """
+    repo = Path(repo)
+    shipped: dict = {}
+    for name in ("config.yaml", "demo.yaml"):
+        path = repo / "config" / name
+        if path.is_file():
+            shipped.update(_read_yaml(path, "config", "fix the YAML syntax at that line") or {})
+    resolved = dict(config)
+    for key in REPO_PATH_KEYS:
+        value = resolved.get(key)
+        if not isinstance(value, str) or value != shipped.get(key) or Path(value).is_absolute():
+            continue
+        if not Path(value).exists() and (repo / value).exists():
+            resolved[key] = str(repo / value)
+    return resolved
+
+
 def with_defaults(config: dict) -> dict:
     merged = copy.deepcopy(DEFAULTS)
     for key, value in config.items():
@@ -107,7 +158,8 @@ def load_config(path, overrides=()) -> dict:
         config = {}
     if not isinstance(config, dict):
         return validate_config(config, path)
-    return validate_config(apply_overrides(config, overrides, path), path)
+    config = with_demo(apply_overrides(config, overrides, path), path)
+    return validate_config(config, path)
 
 
 def apply_overrides(config: dict, overrides, path=None) -> dict:

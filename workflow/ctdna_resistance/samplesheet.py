@@ -74,6 +74,8 @@ class Treatment:
 class Cohort:
     samples: list[Sample]
     treatments: list[Treatment] = field(default_factory=list)
+    # timeline rows of patients absent from the sheet, by patient (skipped, not refused)
+    treatments_skipped: dict[str, int] = field(default_factory=dict)
 
     @property
     def patients(self) -> list[str]:
@@ -299,8 +301,22 @@ def _with_timepoint(sample: Sample, label: str) -> Sample:
 def read_treatments(
     path, patients: set[str] | None = None, patient: str | None = None
 ) -> list[Treatment]:
-    """Validate a treatment timeline; patients not in ``patients`` are refused (typo guard)."""
+    """Validate a treatment timeline: rows of patients not in ``patients`` are skipped, a name
+    that looks like a misspelt sheet patient is refused (see `read_treatment_timeline`)."""
+    return read_treatment_timeline(path, patients, patient)[0]
+
+
+def read_treatment_timeline(
+    path, patients: set[str] | None = None, patient: str | None = None
+) -> tuple[list[Treatment], dict[str, int]]:
+    """The timeline's treatments of the sheet's patients, and the rows skipped, by patient.
+
+    A lab keeps one timeline for all its patients, so rows of a patient absent from the sheet
+    are skipped (and counted); a name that differs from a sheet patient only by case, separators
+    or a letter or two (`near_patient`) is a typo, refused with "did you mean".
+    """
     path = Path(path)
+    skipped: dict[str, int] = {}
     rows = _read_tsv(path, ("patient", "agent", "start_date"), "treatment timeline", patient)
     if patient is not None:
         rows = [(number, row) for number, row in rows if row.get("patient") == patient]
@@ -318,15 +334,64 @@ def read_treatments(
                 record=number,
             )
         if patients is not None and row["patient"] not in patients:
-            raise InputError(
-                path,
-                f"patient {row['patient']!r} is not in the sample sheet",
-                "correct the patient ID or remove the row",
-                record=number,
-            )
+            near = near_patient(row["patient"], patients)
+            if near is not None:
+                raise InputError(
+                    path,
+                    f"patient {row['patient']!r} is not in the sample sheet; did you mean "
+                    f"{near!r}?",
+                    "correct the patient ID (rows of patients absent from the sheet are skipped)",
+                    record=number,
+                )
+            skipped[row["patient"]] = skipped.get(row["patient"], 0) + 1
+            continue
         treatments.append(Treatment(row["patient"], row["agent"], start, end, row.get("line", "")))
     treatments.sort(key=lambda t: (t.patient, t.start_date, t.agent))
-    return treatments
+    return treatments, dict(sorted(skipped.items()))
+
+
+def near_patient(name: str, patients: set[str]) -> str | None:
+    """The sheet patient that ``name`` looks like a misspelling of, or None.
+
+    Near: the same once case and separators (-, _, .) are ignored ('p-001' for 'P001'), or one
+    letter apart (two for names of six or more) with the same numbers ('PT001' for 'PTT001',
+    'P0001' for 'P001', 'PAT01' for 'PTA01'). Names with other numbers are other patients: a
+    lab's timeline holds P001-P200 while the sheet has P001-P010, and P011 is no typo of P001.
+    """
+    folded = _folded(name)
+    candidates = []
+    for patient in sorted(patients):
+        other = _folded(patient)
+        if other == folded:
+            return patient
+        same_digits = _numbers(folded) == _numbers(other)
+        if same_digits and _edit_distance(folded, other) <= (1 if len(other) < 6 else 2):
+            candidates.append(patient)
+    return candidates[0] if candidates else None
+
+
+def _numbers(name: str) -> tuple[int, ...]:
+    """The numbers in a name, as numbers ('P0001' and 'P001' both hold 1)."""
+    return tuple(int(group) for group in re.findall(r"\d+", name))
+
+
+def _folded(name: str) -> str:
+    return re.sub(r"[-_.]", "", name).lower()
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions, adjacent swaps."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, char_b in enumerate(b, 1):
+            cost = 0 if char_a == char_b else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[len(b)]
 
 
 def patient_rule_names(patients: list[str]) -> dict[str, str]:
@@ -343,11 +408,11 @@ def patient_rule_names(patients: list[str]) -> dict[str, str]:
 def read_cohort(samples_path, treatments_path=None, patient: str | None = None) -> Cohort:
     """The validated sample sheet and treatments; with ``patient``, only that patient's rows."""
     samples = read_sample_sheet(samples_path, patient)
-    treatments = []
+    treatments, skipped = [], {}
     if treatments_path:
         known = {s.patient for s in samples}
-        treatments = read_treatments(treatments_path, known, patient)
-    return Cohort(samples, treatments)
+        treatments, skipped = read_treatment_timeline(treatments_path, known, patient)
+    return Cohort(samples, treatments, skipped)
 
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")

@@ -6,6 +6,7 @@ Each step is what one Snakemake rule runs and what one `ctdna-resistance` subcom
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -238,6 +239,13 @@ def run_cohort(
 ) -> None:
     """Cohort summary (TSV + HTML) and a cBioPortal study from every patient's reports."""
     cohort = read_cohort(config["samples"], config.get("treatments") or None)
+    if cohort.treatments_skipped:  # a lab's one timeline may cover more patients than the sheet
+        skipped = cohort.treatments_skipped
+        print(
+            f"treatments: skipped {sum(skipped.values())} row(s) of {len(skipped)} patient(s) not "
+            f"in the sample sheet: {', '.join(skipped)}",
+            file=sys.stderr,
+        )
     reports = {}
     for patient in cohort.patients:
         folder = Path(report_dirs[patient])
@@ -250,7 +258,7 @@ def run_cohort(
     study = config.get("cbioportal_study_id") or "ctdna_resistance"
     with atomic_outputs(summary_tsv, summary_html, str(cbioportal_dir).rstrip("/") + "/") as tmp:
         write_tsv(tmp[0], SUMMARY_COLUMNS, rows)
-        tmp[1].write_text(render_cohort(rows, reports))
+        tmp[1].write_text(render_cohort(rows, reports, cohort.treatments_skipped))
         write_cbioportal_study(
             tmp[2],
             study_id=study,

@@ -1,10 +1,17 @@
 import dataclasses
+from pathlib import Path
 
 import pandas as pd
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 from snakemake.utils import validate
 
-from ctdna_resistance.config import validate_config
+from ctdna_resistance.config import (
+    demo_file,
+    resolve_repo_paths,
+    validate_config,
+    with_demo,
+)
 from ctdna_resistance.errors import InputError
 from ctdna_resistance.panel import load_panel
 from ctdna_resistance.samplesheet import (
@@ -18,7 +25,14 @@ ID_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 
 # The product's own checks first, so a bad config, sheet or panel stops before any job with one
 # line naming the file, what is wrong and what to do (the panel is otherwise read only in jobs).
+REPO = Path(workflow.basedir)
+DEFAULT_CONFIG = REPO / "config" / "config.yaml"
 try:
+    if not config.get("samples"):
+        logger.info(
+            f"no `samples` given: running the demo ({demo_file(DEFAULT_CONFIG)})"
+        )
+    config.update(resolve_repo_paths(with_demo(config, DEFAULT_CONFIG), REPO))
     config.update(
         validate_config(
             config, ", ".join(str(f) for f in workflow.configfiles) or "--config"
@@ -27,6 +41,12 @@ try:
     if not config.get("treatments"):
         config["treatments"] = None
     COHORT = read_cohort(config["samples"], config["treatments"])
+    if COHORT.treatments_skipped:
+        skipped = COHORT.treatments_skipped
+        logger.info(
+            f"treatments: skipped {sum(skipped.values())} row(s) of {len(skipped)} "
+            f"patient(s) not in the sample sheet: {', '.join(skipped)}"
+        )
     load_panel(config["panel"], config["genome_build"])
 except InputError as error:
     raise WorkflowError(error.message) from None

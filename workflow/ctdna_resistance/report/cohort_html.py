@@ -37,8 +37,15 @@ _ROW = 24.0
 _TOP = 34.0
 
 
-def render_cohort(rows: list[dict], reports_by_patient: dict[str, list[dict]]) -> str:
-    """Render the cohort summary as a complete, self-contained HTML5 document."""
+def render_cohort(
+    rows: list[dict],
+    reports_by_patient: dict[str, list[dict]],
+    treatments_skipped: dict[str, int] | None = None,
+) -> str:
+    """Render the cohort summary as a complete, self-contained HTML5 document.
+
+    ``treatments_skipped``: timeline rows of patients absent from the sheet, by patient.
+    """
     rows = sorted(rows, key=lambda row: str(row.get("patient", "")))
     patients = [
         _patient_view(row, reports_by_patient.get(str(row.get("patient")), [])) for row in rows
@@ -61,6 +68,7 @@ def render_cohort(rows: list[dict], reports_by_patient: dict[str, list[dict]]) -
         )
         else None,
         "version": __version__,
+        "treatments_skipped": dict(sorted((treatments_skipped or {}).items())),
     }
     return _environment().get_template(COHORT_TEMPLATE).render(view=view)
 
