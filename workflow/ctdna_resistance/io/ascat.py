@@ -24,7 +24,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ctdna_resistance.errors import InputError
-from ctdna_resistance.io.copy_number import (
+from ctdna_resistance.io.purple import absolute_log2
+from ctdna_resistance.io.segment_table import (
     CopyNumberInput,
     PurityEstimate,
     Table,
@@ -34,7 +35,6 @@ from ctdna_resistance.io.copy_number import (
     make_segment,
     parse_int,
 )
-from ctdna_resistance.io.purple import absolute_log2
 
 SEGMENT_SUFFIXES = (".cnvs.txt", ".segments.txt")
 PURITY_SUFFIXES = (".purityploidy.txt", ".samplestatistics.txt")

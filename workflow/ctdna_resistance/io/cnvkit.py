@@ -11,7 +11,7 @@ is one bin, so focality (SPEC 5.4) cannot be judged from it: prefer the `.cns`.
 from __future__ import annotations
 
 from ctdna_resistance.errors import InputError
-from ctdna_resistance.io.copy_number import (
+from ctdna_resistance.io.segment_table import (
     CopyNumberInput,
     Table,
     check_contig,

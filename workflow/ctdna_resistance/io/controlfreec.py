@@ -23,7 +23,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from ctdna_resistance.errors import InputError
-from ctdna_resistance.io.copy_number import (
+from ctdna_resistance.io.purple import absolute_log2
+from ctdna_resistance.io.segment_table import (
     CopyNumberInput,
     Table,
     check_contig,
@@ -33,7 +34,6 @@ from ctdna_resistance.io.copy_number import (
     parse_int,
     sort_key,
 )
-from ctdna_resistance.io.purple import absolute_log2
 
 SUFFIX = "_CNVs"
 STATUSES = ("gain", "loss", "neutral")

@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ctdna_resistance.errors import InputError
-from ctdna_resistance.io.copy_number import (
+from ctdna_resistance.io.segment_table import (
     CopyNumberInput,
     Table,
     check_contig,

@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 
 from ctdna_resistance.errors import InputError
-from ctdna_resistance.io.copy_number import PurityEstimate
+from ctdna_resistance.io.segment_table import PurityEstimate
 
 METHOD = "PureCN purity"
 _REQUIRED = ("Sampleid", "Purity", "Ploidy")

@@ -26,7 +26,7 @@ import math
 from pathlib import Path
 
 from ctdna_resistance.errors import InputError
-from ctdna_resistance.io.copy_number import (
+from ctdna_resistance.io.segment_table import (
     CopyNumberInput,
     PurityEstimate,
     Table,

@@ -18,7 +18,7 @@ import re
 
 from ctdna_resistance.errors import InputError
 from ctdna_resistance.genome import CONTIG_LENGTHS
-from ctdna_resistance.io.copy_number import (
+from ctdna_resistance.io.segment_table import (
     CopyNumberInput,
     Table,
     check_contig,
