@@ -9,7 +9,6 @@ assessed are yielded with `problem` set, never dropped. File-level trouble raise
 
 from __future__ import annotations
 
-import functools
 import gzip
 import os
 import re
@@ -18,13 +17,19 @@ import warnings
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
-from urllib.parse import unquote
 
 import cyvcf2
 
 from ctdna_resistance.errors import InputError
 from ctdna_resistance.genome import CONTIG_LENGTHS
+from ctdna_resistance.io.vcf_annotations import AnnotationField
+from ctdna_resistance.io.vcf_build import (
+    BUILD_ALIASES,
+    detect_build,
+    detect_build_with_evidence,
+    foreign_contig,
+    header_contigs,
+)
 from ctdna_resistance.io.vcf_dialects import (
     CALLER_ALIASES,
     DIALECTS,
@@ -47,37 +52,9 @@ from ctdna_resistance.records import BUILDS, Annotation, VariantRecord, normalis
 
 __all__ = ["DIALECTS", "VcfReader", "detect_build", "detect_dialect", "open_vcf"]
 
-# Of the mitochondrial lengths only hg19's chrM (16571) names a build: b37 and GRCh38 share the
-# rCRS (16569), which is therefore left out.
-_GRCH37_LENGTHS = {**CONTIG_LENGTHS["GRCh37"], "MT": 16571}
-_GRCH38_LENGTHS = CONTIG_LENGTHS["GRCh38"]
-
-_BUILD_NAME_PATTERNS = (
-    ("GRCh37", re.compile(
-        r"(?<![a-z0-9])(hg19|grch37|b37|hs37d5|hs37|human_g1k_v37|g1k_v37|assembly19)(?![a-z0-9])"
-    )),
-    ("GRCh38", re.compile(
-        r"(?<![a-z0-9])(hg38|grch38|b38|hs38|hs38dh|assembly38|gca_000001405\.15)(?![a-z0-9])"
-    )),
-)  # fmt: skip
-
-_BUILD_ALIASES = {"grch38": "GRCh38", "hg38": "GRCh38", "grch37": "GRCh37", "hg19": "GRCh37",
-                  "b37": "GRCh37"}  # fmt: skip
-
 # The empty BGZF block that bgzip/htslib write at the end of every complete file (SAM spec 4.1.2).
 _BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 _DNA = re.compile(r"^[ACGTNacgtn]+$")
-# chr1/chr12 lengths of assemblies that are neither build but look like one: a VCF against them
-# would be matched to GRCh38/37 panel coordinates silently wrong. (Mini-references of tool test
-# suites, with made-up lengths, are not refused: nothing says which build they stand for.)
-_OTHER_ASSEMBLIES = {
-    ("1", 247249719): "NCBI36/hg18",
-    ("12", 132349534): "NCBI36/hg18",
-    ("1", 248387328): "T2T-CHM13",
-    ("12", 133324548): "T2T-CHM13",
-}
-
-_CONTIG_LINE = re.compile(r"^##contig=<(.*)>\s*$")
 _FIELD_LINE = re.compile(r"^##(INFO|FORMAT)=<(.*)$", re.M)
 _FIELD_ID = re.compile(r"(?:^|,)ID=([^,>]*)")
 _FIELD_TYPE = re.compile(r"(?:^|,)Type=([^,>]*)")
@@ -104,89 +81,6 @@ def _undeclarable_type(header_text: str) -> str | None:
 
 _TUMOUR_OPTION = re.compile(r"(?:--tumou?r[-_]sample|\s-tumou?r)[=\s]+\"?([^\s\",>]+)")
 _TUMOUR_NAMES = ("TUMOR", "TUMOUR")
-
-
-def _names_build(text: str) -> str | None:
-    """A build named in free text (reference path, assembly tag), or None if none or both."""
-    lowered = text.lower()
-    found = {build for build, pattern in _BUILD_NAME_PATTERNS if pattern.search(lowered)}
-    return found.pop() if len(found) == 1 else None
-
-
-@functools.lru_cache(maxsize=8)
-def _contigs(header_text: str) -> tuple[tuple[str, int | None, str], ...]:
-    """(ID, length, assembly) of each ##contig line, in header order.
-
-    Cached: opening a file asks three times (other assembly, build, contig names), and a header
-    with the ~3,400 contigs of GRCh38 + alts/decoys costs ~8 ms a pass.
-    """
-    contigs = []
-    for line in header_text.splitlines():
-        match = _CONTIG_LINE.match(line)
-        if not match:
-            continue
-        attributes = dict(re.findall(r"([A-Za-z_]+)=([^,]*)", match.group(1)))
-        length = attributes.get("length")
-        contigs.append(
-            (
-                attributes.get("ID", ""),
-                int(length) if length and length.isdigit() else None,
-                attributes.get("assembly", ""),
-            )
-        )
-    return tuple(contigs)
-
-
-def _foreign_contig(header_text: str) -> str | None:
-    """'##contig chr1 length=... is NCBI36/hg18' when a ##contig names another human assembly."""
-    for name, length, _assembly in _contigs(header_text):
-        other = _OTHER_ASSEMBLIES.get((normalise_contig(name), length))
-        if other is not None:
-            return f"##contig {name} length={length} is {other}"
-    return None
-
-
-def _detect_build_with_evidence(header_text: str) -> tuple[str | None, str]:
-    contigs = _contigs(header_text)
-    votes: dict[str, str] = {}  # build -> first contig line that says so
-    chr1_build = None
-    for name, length, _assembly in contigs:
-        core = normalise_contig(name)
-        for build, table in (("GRCh37", _GRCH37_LENGTHS), ("GRCh38", _GRCH38_LENGTHS)):
-            if length is not None and table.get(core) == length:
-                votes.setdefault(build, f"##contig {name} length={length}")
-                if core == "1":
-                    chr1_build = build
-    if chr1_build is not None:  # chromosome 1 decides when it is there
-        return chr1_build, votes[chr1_build]
-    if len(votes) == 1:
-        build, evidence = next(iter(votes.items()))
-        return build, evidence
-    if len(votes) > 1:
-        return None, "contig lengths of both builds"
-    assemblies = {_names_build(assembly) for _name, _length, assembly in contigs if assembly}
-    assemblies.discard(None)
-    if len(assemblies) == 1:
-        build = assemblies.pop()
-        return build, f"##contig assembly={build}"
-    for key in ("reference", "assembly"):
-        for line in header_text.splitlines():
-            if line.startswith(f"##{key}="):
-                build = _names_build(line[len(key) + 3 :])
-                if build:
-                    return build, line.strip()
-    return None, ""
-
-
-def detect_build(header_text_or_vcf) -> str | None:
-    """'GRCh38'/'GRCh37' from ##contig lengths, contig assembly tags or ##reference; else None.
-
-    Accepts the header text or an open cyvcf2.VCF.
-    """
-    header_text = (
-        header_text_or_vcf if isinstance(header_text_or_vcf, str) else header_text_or_vcf.raw_header
-    )
-    return _detect_build_with_evidence(header_text)[0]
 
 
 def _tumour_from_header(header_text: str, samples: list[str], dialect: str) -> str | None:
@@ -216,92 +110,6 @@ def _tumour_from_header(header_text: str, samples: list[str], dialect: str) -> s
         # somaticseq paired file, where StrongSomatic calls carry their alt reads in column 1.
         return samples[0]
     return None
-
-
-def _vep_trimmed(ref: str, alts: list[str]) -> list[str]:
-    """ALT alleles as VEP writes them in CSQ: a first base shared by all alleles is dropped."""
-    alleles = [ref, *alts]
-    if all(len(allele) > 0 and allele[0] == ref[0] for allele in alleles) and any(
-        len(allele) > 1 for allele in alleles
-    ):
-        return [alt[1:] or "-" for alt in alts]
-    return list(alts)
-
-
-class _AnnotationField:
-    """One INFO annotation field (VEP CSQ or SnpEff ANN) with the column positions it needs."""
-
-    _COLUMNS: ClassVar[dict[str, tuple]] = {
-        "CSQ": ("Allele", ("SYMBOL", "Gene"), "Feature", "Consequence", "HGVSc", "HGVSp"),
-        "ANN": ("Allele", ("Gene_Name", "Gene_ID"), "Feature_ID", "Annotation", "HGVS.c",
-                "HGVS.p"),
-    }  # fmt: skip
-    _ANN_DEFAULT = (
-        "Allele | Annotation | Annotation_Impact | Gene_Name | Gene_ID | Feature_Type | "
-        "Feature_ID | Transcript_BioType | Rank | HGVS.c | HGVS.p"
-    )
-
-    def __init__(self, key: str, description: str):
-        self.key = key
-        if key == "CSQ":
-            match = re.search(r"Format:\s*([^\"]+)", description)
-            names_text = match.group(1) if match else ""
-        else:
-            match = re.search(r"'([^']+)'", description)
-            names_text = match.group(1) if match else self._ANN_DEFAULT
-        names = [name.strip() for name in names_text.split("|")]
-        self.position = {name: index for index, name in enumerate(names)}
-        allele, gene, transcript, consequence, hgvsc, hgvsp = self._COLUMNS[key]
-        self.allele = self.position.get(allele)
-        self.gene = next((self.position[n] for n in gene if n in self.position), None)
-        self.transcript = self.position.get(transcript)
-        self.consequence = self.position.get(consequence)
-        self.hgvsc = self.position.get(hgvsc)
-        self.hgvsp = self.position.get(hgvsp)
-        self.allele_num = self.position.get("ALLELE_NUM")
-
-    @property
-    def usable(self) -> bool:
-        return self.allele is not None
-
-    def per_allele(self, value: str, ref: str, alts: list[str]) -> list[list[Annotation]]:
-        """Annotations of each ALT (in ALT order) from the raw INFO value."""
-        result: list[list[Annotation]] = [[] for _ in alts]
-        entries = [entry.split("|") for entry in value.split(",") if entry]
-        trimmed = _vep_trimmed(ref, alts)
-        # VEP trims indel alleles, SnpEff usually writes the ALT as is: try the tool's own form
-        # first and use the other only when it explains every entry of this record.
-        forms = [trimmed, list(alts)] if self.key == "CSQ" else [list(alts), trimmed]
-        alleles = [self._cell(entry, self.allele) for entry in entries]
-        lookup = next(
-            (form for form in forms if all(allele in form for allele in alleles)), forms[0]
-        )
-        for entry, allele in zip(entries, alleles, strict=True):
-            index = None
-            number = self._cell(entry, self.allele_num)
-            if number.isdigit() and 1 <= int(number) <= len(alts):
-                index = int(number) - 1
-            elif allele in lookup:
-                index = lookup.index(allele)
-            if index is None:
-                continue
-            result[index].append(
-                Annotation(
-                    gene=self._cell(entry, self.gene),
-                    transcript=self._cell(entry, self.transcript),
-                    consequence=self._cell(entry, self.consequence),
-                    hgvsc=unquote(self._cell(entry, self.hgvsc)),
-                    hgvsp=unquote(self._cell(entry, self.hgvsp)),
-                    source=self.key,
-                )
-            )
-        return result
-
-    @staticmethod
-    def _cell(entry: list[str], position: int | None) -> str:
-        if position is None or position >= len(entry):
-            return ""
-        return entry[position].strip()
 
 
 def _allele_problem(ref: str, alt: str) -> str | None:
@@ -602,16 +410,16 @@ class VcfReader:
                 "detected wrongly",
             )
 
-        foreign = _foreign_contig(header_text)
+        foreign = foreign_contig(header_text)
         if foreign is not None:
             raise InputError(
                 self.path,
                 f"{foreign}, neither GRCh38 nor GRCh37",
                 "give calls made against GRCh38 or GRCh37 (or lift them over)",
             )
-        self.build, evidence = _detect_build_with_evidence(header_text)
+        self.build, evidence = detect_build_with_evidence(header_text)
         if expected_build is not None:
-            expected = _BUILD_ALIASES.get(expected_build.lower(), expected_build)
+            expected = BUILD_ALIASES.get(expected_build.lower(), expected_build)
             if expected not in BUILDS:
                 raise InputError(None, f"unknown genome build {expected_build!r}",
                                  f"use one of {', '.join(BUILDS)}")  # fmt: skip
@@ -630,12 +438,12 @@ class VcfReader:
             field
             for key in ("CSQ", "ANN")
             if key in self._fields.info
-            for field in [_AnnotationField(key, self._fields.info_descriptions.get(key, ""))]
+            for field in [AnnotationField(key, self._fields.info_descriptions.get(key, ""))]
             if field.usable
         ]
         # cyvcf2's .seqnames falls back to loading an index (htslib prints an error when there is
         # none), so take the ##contig lines ourselves and ask the index only when it exists.
-        self._seqnames = [name for name, _length, _assembly in _contigs(header_text)]
+        self._seqnames = [name for name, _length, _assembly in header_contigs(header_text)]
         if not self._seqnames and self._index_path() is not None:
             self._seqnames = list(self._vcf.seqnames)
         self.contig_style = self._detect_contig_style()
