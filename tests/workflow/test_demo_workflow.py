@@ -434,24 +434,32 @@ def test_what_changed_calls_new_or_cleared_only_where_the_other_draw_could_have_
         }
         return listed, (folder / f"{sample}.html").read_text()
 
-    # EGFR p.S492R: the earlier draws were too shallow for its VAF (its trend is first_seen)
+    # EGFR p.S492R: first seen at T1 (T0 too shallow for its VAF), not evaluable at T2, detected
+    # again at T3 (stable): T2 could not have seen it, so nothing changed since T2; since baseline
+    # it is listed as its first detection tells it, first_seen (one story per allele, issue 18)
     listed, html = changes("P002", "P002-T3")
-    assert listed == {"first_seen": ["EGFR p.S492R"], "new": ["ERBB2 amplification"]}
-    assert "<dt>Seen now; the earlier draw could not have seen it</dt>" in html
-    listed, _ = changes("P004", "P004-T1")
+    assert listed == {"new": ["ERBB2 amplification"]}
+    report = json.loads((demo["out"] / "patients/P002/reports/P002-T3.json").read_text())
+    egfr = next(a for a in report["alterations"] if a["gene"] == "EGFR")
+    assert egfr["trend"] == "stable" and egfr["first_seen"] == "P002-T1"
+    assert report["changes"]["since_baseline"]["first_seen"] == [egfr["key"]]
+    listed, html = changes("P004", "P004-T1")
     assert listed == {"first_seen": ["ALK EML4-ALK", "KRAS p.G13S", "MAP2K1 p.Q56P"]}
+    assert "<dt>Seen; no draw before its first detection could have seen it</dt>" in html
     # the KRAS allele (truth VAF 0.06% at T1): its site's own background (3e-5 in the normals,
     # not the scalar 5e-4) detects it at T1, absent at T0 with an adequate LoD95: new at T1, as
     # its trend says. MET: T1's tumour fraction (2.8%) puts it under the plasma rule, where T2's
     # 8 tumour copies give a plasma CN far below 2.5: T1 could not have seen it; T0 (10.7%)
-    # could, so its trend is new
+    # could, so its trend is new since T0, and What changed and the headline say so too
     listed, _ = changes("P001", "P001-T1")
     assert listed == {"new": ["KRAS p.A146T"]}
     listed, _ = changes("P001", "P001-T2")
-    assert listed == {"first_seen": ["MET amplification"]}
+    assert listed == {"new": ["MET amplification"]}
     report = json.loads((demo["out"] / "patients/P001/reports/P001-T2.json").read_text())
     met = next(a for a in report["alterations"] if a["gene"] == "MET")
-    assert met["trend"] == "new" and met["key"] in report["changes"]["since_baseline"]["new"]
+    assert (met["trend"], met["trend_since"]) == ("new", "P001-T0")
+    assert met["key"] in report["changes"]["since_baseline"]["new"]
+    assert "MET amplification (new since P001-T0)" in report["resistance"]["headline"]
     # T3 (7.2%) would have called T2's amplification; its tumour CN (truth 5.2) is below
     # amp_copies: cleared, by the copy-number rule's own limit of detection
     listed, html = changes("P001", "P001-T3")

@@ -86,6 +86,7 @@ class Observation:
     trend_p_value: float | None = None
     trend_test: str | None = None
     trend_reason: str = ""
+    trend_since: str = ""  # the draw the trend label is relative to (trends.TrendCall.since)
     clone: str | None = None
     note: str = ""
     row: dict = field(default_factory=dict)
@@ -500,6 +501,7 @@ def _assign_trends(observations: list[Observation], alpha: float, max_vaf: float
         obs.trend_p_value = call.p_value
         obs.trend_test = call.test
         obs.trend_reason = call.reason
+        obs.trend_since = call.since or ""
         if call.label == "not_evaluable" and obs.status == "not_detected":
             obs.status = "not_evaluable"
             obs.note = call.reason

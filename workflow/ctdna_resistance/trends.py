@@ -93,6 +93,9 @@ class TrendCall:
     p_value: float | None
     test: str | None
     reason: str
+    # the draw the label is relative to (new: the latest earlier draw that could have seen it and
+    # did not; rising/falling/stable: the draw compared; cleared: the last detection), else None
+    since: str | None = None
 
 
 def _hypergeom_logpmf(k: np.ndarray, total: int, good: int, drawn: int) -> np.ndarray:
@@ -222,14 +225,21 @@ def _change(draw: Draw, earlier: list[Draw], alpha: float) -> TrendCall:
     """Rising / falling / stable against the most recent earlier draw with read counts."""
     previous = next((d for d in reversed(earlier) if _has_counts(d)), None)
     if previous is None or not _has_counts(draw):
-        return TrendCall("stable", None, None, "detected before; no read counts to compare")
+        last = next(d for d in reversed(earlier) if d.status == "detected")
+        return TrendCall(
+            "stable", None, None, "detected before; no read counts to compare", last.sample
+        )
     p_value = fisher_exact_two_sided(previous.alt_reads, previous.depth, draw.alt_reads, draw.depth)
     before, now = count_vaf(previous), count_vaf(draw)
     comparison = f"VAF {_fmt(before)} at {previous.sample} -> {_fmt(now)}, p={p_value:.3g}"
     if p_value < alpha:
         label = "rising" if now > before else "falling"
-        return TrendCall(label, p_value, TEST_NAME, f"{comparison} < alpha {alpha}")
-    return TrendCall("stable", p_value, TEST_NAME, f"{comparison} >= alpha {alpha}")
+        return TrendCall(
+            label, p_value, TEST_NAME, f"{comparison} < alpha {alpha}", previous.sample
+        )
+    return TrendCall(
+        "stable", p_value, TEST_NAME, f"{comparison} >= alpha {alpha}", previous.sample
+    )
 
 
 def _blind(lod: float | None, max_vaf: float | None, lod_first_detection: float | None) -> bool:
@@ -258,12 +268,14 @@ def _new_or_first_seen(draw: Draw, earlier: list[Draw]) -> TrendCall:
     reference = next((d for d in reversed(adequate) if _has_counts(d)), None)
     absent_at = ", ".join(f"{d.sample} ({_absence_basis(d)})" for d in adequate)
     reason = f"detected at VAF {_fmt(vaf_now)}; not detected at {absent_at}"
+    since = adequate[-1].sample
     if reference is None or not _has_counts(draw):
-        return TrendCall("new", None, None, reason)
+        return TrendCall("new", None, None, reason, since)
     p_value = fisher_exact_two_sided(
         reference.alt_reads, reference.depth, draw.alt_reads, draw.depth
     )
-    return TrendCall("new", p_value, TEST_NAME, f"{reason}; vs {reference.sample} p={p_value:.3g}")
+    reason = f"{reason}; vs {reference.sample} p={p_value:.3g}"
+    return TrendCall("new", p_value, TEST_NAME, reason, since)
 
 
 def _absence_basis(draw: Draw) -> str:
@@ -318,10 +330,11 @@ def _cleared(draw: Draw, last_detected: Draw) -> TrendCall:
         )
         test = TEST_NAME
     versus = f"last detected at {last_detected.sample} (VAF {_fmt(last_vaf)})"
+    since = last_detected.sample
     if draw.absence_by_rule:
-        return TrendCall("cleared", p_value, test, f"{draw.reason}; {versus}")
+        return TrendCall("cleared", p_value, test, f"{draw.reason}; {versus}", since)
     if clearance_is_adequate(draw.lod95, last_vaf):
-        return TrendCall("cleared", p_value, test, f"LoD95 {_fmt(draw.lod95)}; {versus}")
+        return TrendCall("cleared", p_value, test, f"LoD95 {_fmt(draw.lod95)}; {versus}", since)
     if draw.lod95 is None:
         # copy number and fusions: the call did not fire, but no LoD95 says what it could see
         why = f"not detected, no LoD95 at this draw ({versus}): cannot call it cleared"

@@ -9,9 +9,9 @@ from ctdna_resistance.clone_tracking import PatientClones
 from ctdna_resistance.panel import Panel
 from ctdna_resistance.samplesheet import DEFAULT_ANTI_EGFR, Treatment
 from ctdna_resistance.tracking import DrawData, Observation, first_alteration_rows, first_seen
-from ctdna_resistance.trends import absence_clears, count_vaf, inadequate_absence
+from ctdna_resistance.trends import count_vaf, inadequate_absence
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 # SPEC 5.5: "emerging" = new or rising after baseline (trends.is_emerging).
 EMERGING = ("new", "rising")
 # Genes whose undetectability is the ctDNA criterion for anti-EGFR rechallenge (SPEC 5.7).
@@ -84,6 +84,7 @@ def _alteration_entry(obs: Observation, label_row: dict, series, panel: Panel) -
         "p_value": obs.trend_p_value,
         "test": obs.trend_test,
         "trend_reason": obs.trend_reason,
+        "trend_since": obs.trend_since or None,
         "detection_p_value": obs.p_value,
         "clone": obs.clone,
         "mechanism": label_row["mechanism"],
@@ -98,27 +99,36 @@ def _alteration_entry(obs: Observation, label_row: dict, series, panel: Panel) -
 
 
 def _changes(series: dict[str, list[Observation]], reference: int, now: int) -> dict:
-    """Alteration keys that changed between a reference draw and this one.
+    """Alteration keys that changed between a reference draw and this one, told as each allele's
+    own trend labels tell it (one story per allele, issue 18).
 
-    new / cleared only where the draw without the call could have seen it, by the trend
-    labels' own rules (trends.inadequate_absence, trends.absence_clears); otherwise
-    first_seen (called now, the reference draw could not have seen it) or unconfirmed_absence
-    (called then, not now, and this draw could not have seen it).
+    Detected now, not at the reference draw, and first detected after it: the label of its first
+    detection (new, or first_seen when no earlier draw could have seen it), so that "What
+    changed" never calls first_seen what the trend calls new. Detected before the reference draw
+    and missed there: returned when that draw could have seen it (trends.inadequate_absence),
+    else nothing changed. Detected at the reference draw and not now: cleared when this draw's
+    trend says so (trends.absence_clears), else unconfirmed_absence.
     """
     found: dict[str, list[str]] = {
         "new": [],
         "first_seen": [],
+        "returned": [],
         "cleared": [],
         "unconfirmed_absence": [],
     }
     for key, observations in series.items():
         then, here = observations[reference], observations[now]
         if here.status == "detected" and then.status != "detected":
-            seeable = not inadequate_absence(then, count_vaf(here), here.lod95)
-            found["new" if seeable else "first_seen"].append(key)
+            first = next(i for i, o in enumerate(observations) if o.status == "detected")
+            if first > reference:
+                emerged = observations[first].trend
+                if emerged not in ("new", "first_seen"):  # e.g. baseline of a one-draw series
+                    emerged = "first_seen"
+                found[emerged].append(key)
+            elif not inadequate_absence(then, count_vaf(here), here.lod95):
+                found["returned"].append(key)
         elif then.status == "detected" and here.status != "detected":
-            seeable = absence_clears(here, count_vaf(then))
-            found["cleared" if seeable else "unconfirmed_absence"].append(key)
+            found["cleared" if here.trend == "cleared" else "unconfirmed_absence"].append(key)
     return found
 
 
@@ -374,11 +384,16 @@ def _headline_text(alterations, emerging, previous, searched: dict) -> str:
         return ", ".join(f"{a['gene']} {a['alteration']}" for a in entries)
 
     if emerging:
-        since = f" since {previous.sample}" if previous else ""
+        # each alteration with its own trend and the draw that trend is relative to
+        groups: dict[tuple[str, str], list[dict]] = {}
+        for trend in EMERGING:
+            for a in emerging:
+                if a["trend"] == trend:
+                    since = a.get("trend_since") or (previous.sample if previous else "")
+                    groups.setdefault((trend, since), []).append(a)
         parts = [
-            f"{names([a for a in emerging if a['trend'] == trend])} ({trend}{since})"
-            for trend in EMERGING
-            if any(a["trend"] == trend for a in emerging)
+            f"{names(group)} ({trend}{f' since {since}' if since else ''})"
+            for (trend, since), group in groups.items()
         ]
         others = [a for a in alterations if a not in emerging]
         tail = f"; also detected: {names(others)}" if others else ""

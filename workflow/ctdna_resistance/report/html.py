@@ -56,7 +56,8 @@ TREND_LABELS = {
 # The change lists of a report, as the "What changed" section names them (report/build.py).
 CHANGE_KINDS = {
     "new": "New",
-    "first_seen": "Seen now; the earlier draw could not have seen it",
+    "first_seen": "Seen; no draw before its first detection could have seen it",
+    "returned": "Detected again; not called at that draw, which could have seen it",
     "cleared": "Cleared",
     "unconfirmed_absence": "Not called now; this draw could not have seen it",
 }
