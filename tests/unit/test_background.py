@@ -337,3 +337,17 @@ def test_lod95_is_higher_at_the_artefact_site(normals):
     assert errors.site("12", 25245350, "CC", "C").model == "scalar"
     assert errors.site("12", 25205000, "A", "G").model == "scalar"
     assert ErrorModel(det).site(*G12V).model == "scalar"
+
+
+def test_a_normal_of_another_build_is_refused(normals, tmp_path):
+    other = REPO / "tests" / "bad_inputs" / "bam_other_build.bam"  # GRCh37 @SQ lengths
+    sheet = tmp_path / "normals.tsv"
+    sheet.write_text(f"sample\tbam\nN1\t{normals.folder / 'N1.bam'}\nOLD\t{other}\n")
+    done = run_cli(
+        "background", "--normals", sheet, "--reference", normals.reference, "--out", tmp_path / "o",
+        "--panel", normals.panel_path, "--build", "GRCh38",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "bam_other_build.bam" in done.stderr and "GRCh37" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
