@@ -101,6 +101,8 @@ class SiteEvidence:
     depth: int | None
     alt_reads: int | None
     source: str  # 'bam' or 'coverage'
+    depth_fwd: int | None = None  # by read strand, from the BAM (strand-aware test)
+    alt_fwd: int | None = None
 
 
 SMALL_VARIANT_TYPES = ("snv", "mnv", "insertion", "deletion", "indel")
@@ -238,7 +240,12 @@ def gather_evidence(
                     ),
                 )
                 evidence.update(
-                    (key, SiteEvidence(count.depth, count.alt_reads, "bam"))
+                    (
+                        key,
+                        SiteEvidence(
+                            count.depth, count.alt_reads, "bam", count.depth_fwd, count.alt_fwd
+                        ),
+                    )
                     for key, count in zip(group, counts, strict=True)
                 )
             draw.evidence = dict(sorted(evidence.items()))
@@ -391,20 +398,30 @@ def _observe_evidence(key: str, draw: DrawData, det: dict, model) -> Observation
         obs.note = f"no reads at the site in the {ev.source}"
         return obs
     obs.lod95 = model.lod95(ev.depth, alpha=det["alpha"], min_alt_reads=det["min_alt_reads"])
+    strand = model.clean_strand(ev.depth_fwd, ev.alt_fwd, ev.depth, ev.alt_reads)
     if ev.alt_reads is not None:
         obs.vaf = ev.alt_reads / ev.depth
         obs.p_value = model.p_value(ev.alt_reads, ev.depth)
+        if strand is not None:
+            obs.p_value = strand.p_value
+            obs.lod95 = strand.lod95(alpha=det["alpha"], min_alt_reads=det["min_alt_reads"])
     if ev.depth < det["min_depth"]:
         obs.status = "not_evaluable"
         obs.note = f"{ev.source} depth {ev.depth} < min_depth {det['min_depth']}"
-    elif ev.alt_reads is not None and model.supported(
-        ev.alt_reads, ev.depth, alpha=det["alpha"], min_alt_reads=det["min_alt_reads"]
+    elif ev.alt_reads is not None and (
+        strand.supported(alpha=det["alpha"], min_alt_reads=det["min_alt_reads"])
+        if strand is not None
+        else model.supported(
+            ev.alt_reads, ev.depth, alpha=det["alpha"], min_alt_reads=det["min_alt_reads"]
+        )
     ):
         obs.status = "detected"
         obs.note = "tumour-informed: counted in the BAM at a site the caller did not report"
     else:
         obs.status = "not_detected"
         obs.note = f"re-genotyped from the {ev.source}"
+    if strand is not None:
+        obs.note += f"; {strand.note}"
     return obs
 
 
