@@ -102,6 +102,9 @@ def _snakemake(sheet: Path, out: Path, build: str):
         "--config",
         f"samples={sheet}",
         "treatments=",
+        # the demo config's normal plasmas are GRCh38 demo data (issue 18: a user's run should
+        # not need to unset them)
+        "normals=",
         f"outdir={out}",
         f"genome_build={build}",
     )
