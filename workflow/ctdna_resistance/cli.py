@@ -85,7 +85,16 @@ def cmd_cohort(args) -> None:
     cohort = read_cohort(config["samples"], config.get("treatments"))
     dirs = {p: str(out / "patients" / p / "reports") for p in cohort.patients}
     folder = out / "cohort"
-    run_cohort(config, dirs, folder / "summary.tsv", folder / "summary.html", folder / "cbioportal")
+    from ctdna_resistance.export.multiqc import FILE_NAME
+
+    run_cohort(
+        config,
+        dirs,
+        folder / "summary.tsv",
+        folder / "summary.html",
+        folder / "cbioportal",
+        folder / FILE_NAME,
+    )
     print(f"wrote {out / 'cohort'}")
 
 

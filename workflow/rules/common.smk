@@ -131,6 +131,7 @@ def all_outputs():
         f"{OUTDIR}/cohort/summary.tsv",
         f"{OUTDIR}/cohort/summary.html",
         f"{OUTDIR}/cohort/cbioportal",
+        f"{OUTDIR}/cohort/ctdna_resistance_mqc.tsv",
     ]
     for patient in COHORT.patients:
         outputs.append(f"{OUTDIR}/patients/{patient}/timeline.tsv")
