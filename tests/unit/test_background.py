@@ -394,3 +394,13 @@ def test_a_strand_biased_site_tests_the_clean_strand():
     draw = DrawData(sample, [], [], {})
     draw.evidence = {key: pooled}
     assert "strand-aware" not in _observe_evidence(key, draw, det, model).note
+
+
+def test_validate_refuses_a_table_of_another_panel_before_any_job(normals):
+    done = run_cli("validate", "--set", f"background={normals.table}", "--set", "normals=")
+    assert done.returncode == 1
+    assert "does not cover the panel region" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    ok = run_cli("validate", "--set", f"background={normals.table}", "--set", "normals=",
+                 "--set", f"panel={normals.panel_path}")  # fmt: skip
+    assert ok.returncode == 0 and "background table of 6 normals" in ok.stdout, ok.stderr

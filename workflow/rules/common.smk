@@ -4,6 +4,7 @@ import pandas as pd
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from ctdna_resistance.background import BackgroundTable
 from ctdna_resistance.config import validate_config
 from ctdna_resistance.errors import InputError
 from ctdna_resistance.panel import load_panel
@@ -27,7 +28,14 @@ try:
     if not config.get("treatments"):
         config["treatments"] = None
     COHORT = read_cohort(config["samples"], config["treatments"])
-    load_panel(config["panel"], config["genome_build"])
+    PANEL = load_panel(config["panel"], config["genome_build"])
+    if config.get("background") and not config.get("normals"):
+        # a ready table of another build or panel is refused here, not in every patient job
+        BackgroundTable(
+            config["background"],
+            build=config["genome_build"],
+            panel_regions=PANEL.small_variant_regions(),
+        )
 except InputError as error:
     raise WorkflowError(error.message) from None
 
