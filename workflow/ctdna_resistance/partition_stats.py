@@ -309,9 +309,7 @@ def _measure_partitions(group, blank, alpha, min_positive_partitions, volume_nl)
     else:
         note = "saturated channel (no negative partitions)" if has_wild else "no wild-type channel"
     p0 = blank.partition_probability(lam_w if lam_w is not None and math.isfinite(lam_w) else 0.0)
-    p_value = binomial_at_least(k_m, n, max(p0, 1e-300))
-    detected = p_value < alpha and k_m >= min_positive_partitions
-    k_min = min_supported_alt_reads(n, max(p0, 1e-300), alpha, min_positive_partitions)
+    p_value, detected, k_min = detect_partitions(k_m, n, p0, alpha, min_positive_partitions)
     if lam_w is not None and math.isfinite(lam_w) and math.isfinite(lam_m) and k_min <= n:
         lod = lod95_partitions(n, k_min, lam_m + lam_w, blank)
     return Measurement(
@@ -320,6 +318,17 @@ def _measure_partitions(group, blank, alpha, min_positive_partitions, volume_nl)
         concentration(lam_m, volume) if math.isfinite(lam_m) else None, blank,
         _positives_quantile(n, p0), p_value, detected, lod, note,
     )  # fmt: skip
+
+
+def detect_partitions(
+    positives: int, n: int, blank_probability: float, alpha: float, min_positive: int
+) -> tuple[float, bool, int]:
+    """(p-value, detected, fewest positives detected) of ``positives`` mutant partitions of
+    ``n`` against a blank that makes a partition positive with ``blank_probability``."""
+    p0 = max(blank_probability, 1e-300)
+    p_value = binomial_at_least(positives, n, p0)
+    k_min = min_supported_alt_reads(n, p0, alpha, min_positive)
+    return p_value, p_value < alpha and positives >= min_positive, k_min
 
 
 def lod95_partitions(n: int, k_min: int, total_per_partition: float, blank: Blank) -> float | None:
