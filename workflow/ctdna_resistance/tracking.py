@@ -33,6 +33,7 @@ TIMELINE_COLUMNS = [
     "timepoint",
     "collection_date",
     "days_since_baseline",
+    "platform",
     "status",
     "vaf",
     "alt_reads",
@@ -92,6 +93,7 @@ class Observation:
     background_model: str = ""  # site / context / scalar for small variants (background.py)
     # copy number, fusions: not_detected because the call's rule would have fired (no LoD95)
     absence_by_rule: bool = False
+    platform: str = "ngs"  # what measured it at this draw: ngs, ddpcr, beaming (issue 17)
 
 
 @dataclass(frozen=True)
@@ -297,7 +299,52 @@ def site_of_key(key: str) -> tuple[str, int, str, str] | None:
     return chrom, int(pos), ref, alt
 
 
+_NGS_INPUTS = ("vcf", "cnv", "sv", "bam", "coverage")
+# targeted-assay filter reasons after which the assay's own LoD95 stands (assay_calls)
+_ASSAY_ABSENT = ("low_alt_reads", "not_significant")
+
+
+def draw_platform(draw: DrawData) -> str:
+    """ngs when the draw has any sequencing input, else its targeted assay's platform."""
+    if any(getattr(draw.sample, role, None) for role in _NGS_INPUTS):
+        return "ngs"
+    return (draw.accounting.get("assay") or {}).get("platform") or "ngs"
+
+
 def _observe(key: str, draw: DrawData, det: dict, errors: ErrorModel) -> Observation:
+    obs = _observe_any(key, draw, det, errors)
+    obs.platform = (obs.row or {}).get("platform") or draw_platform(draw)
+    return obs
+
+
+def _observe_assay(key: str, draw: DrawData) -> Observation | None:
+    """A targeted assay measured the alteration at this draw and did not detect it: its own
+    statistics (partition_stats) give the LoD95 at the copies analysed."""
+    for row in draw.filtered:
+        if row["key"] != key or row.get("platform", "ngs") in ("", "ngs"):
+            continue
+        if row["reason"] == "also_sequenced":
+            continue
+        obs = Observation(
+            key,
+            draw.sample,
+            "not_evaluable",
+            _num(row["vaf"]),
+            _num(row["alt_reads"], int),
+            _num(row["depth"], int),
+            _num(row.get("lod95")),
+            _num(row.get("p_value")),
+            note=f"{row['platform']}: {row['detail']}",
+            row=row,
+            background_model="targeted_assay",
+        )
+        if row["reason"] in _ASSAY_ABSENT and obs.lod95 is not None:
+            obs.status = "not_detected"
+        return obs
+    return None
+
+
+def _observe_any(key: str, draw: DrawData, det: dict, errors: ErrorModel) -> Observation:
     for row in draw.alterations:
         if row["key"] == key:
             return Observation(
@@ -313,6 +360,9 @@ def _observe(key: str, draw: DrawData, det: dict, errors: ErrorModel) -> Observa
                 row=row,
                 background_model=row.get("background_model", ""),
             )
+    assay = _observe_assay(key, draw)
+    if assay is not None:
+        return assay
     site = site_of_key(key)
     if site is None:
         return _observe_without_record(key, draw)
@@ -444,6 +494,11 @@ def _observe_without_record(key: str, draw: DrawData) -> Observation:
             else ("no copy-number calls for this draw")
         )
         return Observation(key, draw.sample, "not_assessed", note=why)
+    assay = draw.accounting.get("assay")
+    if assay is not None and draw_platform(draw) != "ngs":
+        measured = ", ".join(t["alteration"] for t in assay.get("targets", []))
+        note = f"not assessed: the draw's {assay['platform']} assay measured only {measured}"
+        return Observation(key, draw.sample, "not_assessed", note=note)
     return Observation(key, draw.sample, "not_assessed", note="no caller record at this site")
 
 
@@ -527,6 +582,7 @@ def write_timeline(path, patient: str, series: dict[str, list[Observation]], bas
                     "timepoint": obs.sample.timepoint,
                     "collection_date": obs.sample.collection_date.isoformat(),
                     "days_since_baseline": (obs.sample.collection_date - baseline).days,
+                    "platform": obs.platform,
                     "status": obs.status,
                     "vaf": obs.vaf,
                     "alt_reads": obs.alt_reads,

@@ -80,6 +80,7 @@ def _alteration_entry(obs: Observation, label_row: dict, series, panel: Panel) -
         "status": obs.status,
         "lod95": obs.lod95,
         "background_model": obs.background_model or None,
+        "platform": obs.platform,
         "trend": obs.trend,
         "p_value": obs.trend_p_value,
         "test": obs.trend_test,

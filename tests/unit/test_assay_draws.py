@@ -1,0 +1,205 @@
+"""Targeted-assay draws beside sequencing (issue 17): the sample sheet's assay column, target
+names mapped to panel alleles, and one timeline across NGS and ddPCR draws."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from ctdna_resistance.assay_targets import UnknownTarget, resolve_target
+from ctdna_resistance.calls import call_sample, write_sample_calls
+from ctdna_resistance.errors import InputError
+from ctdna_resistance.panel import load_panel
+from ctdna_resistance.samplesheet import read_sample_sheet
+from ctdna_resistance.tables import read_tsv
+from ctdna_resistance.tracking import DrawData, track_patient, write_timeline
+
+G12D = "12:25245350:C>T"  # KRAS c.35G>A on GRCh38, as sequencing keys it
+V600E = "7:140753336:A>T"
+
+
+@pytest.fixture(scope="module")
+def panel():
+    return load_panel("panels/anti_egfr_crc.yaml", "GRCh38")
+
+
+@pytest.mark.parametrize(
+    ("name", "gene", "key"),
+    [
+        ("KRAS G12D", "", G12D),
+        ("KRAS p.G12D", "", G12D),
+        ("KRAS_G12D", "", G12D),
+        ("G12D", "KRAS", G12D),
+        ("KRAS c.35G>A", "", G12D),
+        ("BRAF V600E", "", V600E),
+        ("KRAS G12/G13 screen", "", "12:25245346-25245351:KRAS_12_13_screen"),
+    ],
+)
+def test_target_names_map_to_the_key_sequencing_gives(panel, name, gene, key):
+    assert resolve_target(name, panel, gene).key == key
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("G12D", "is in several panel genes (KRAS, NRAS): name the gene"),
+        ("KRAS G99D", "is not a panel resistance allele; the panel accepts KRAS A146P"),
+        ("KRAS Q61H", "is more than one allele (c.183A>C, c.183A>T)"),
+        ("Consensus_FAM", "names no single protein change"),
+        ("KRAS G12/G15 screen", "screens codon(s) [15] not in the panel"),
+    ],
+)
+def test_unknown_targets_are_refused_with_what_the_panel_accepts(panel, name, problem):
+    with pytest.raises(UnknownTarget) as error:
+        resolve_target(name, panel)
+    assert problem in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+VCF_HEADER = (
+    "##fileformat=VCFv4.2\n"
+    '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+    '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">\n'
+    '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Read depth">\n'
+    "##contig=<ID=12,length=133275309>\n##contig=<ID=7,length=159345973>\n"
+    "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tplasma\n"
+)
+
+
+def _vcf(path, g12d, v600e):
+    """A force-called VCF: (ref, alt) reads at KRAS G12D and BRAF V600E."""
+    lines = [
+        f"7\t140753336\t.\tA\tT\t50\tPASS\t.\tGT:AD:DP\t0/1:{v600e[0]},{v600e[1]}:{sum(v600e)}",
+        f"12\t25245350\t.\tC\tT\t50\tPASS\t.\tGT:AD:DP\t0/1:{g12d[0]},{g12d[1]}:{sum(g12d)}",
+    ]
+    path.write_text(VCF_HEADER + "\n".join(lines) + "\n")
+
+
+PLATE = "sample\ttarget\tmutant_positives\twildtype_positives\taccepted_partitions\twell\n"
+
+
+def _plate(path, sample, mutant, wildtype=2719, n=15000):
+    """A ddPCR plate: the draw's two wells of KRAS G12D, an NTC and a wild-type control."""
+    rows = [
+        f"{sample}\tKRAS G12D\t{mutant // 2}\t{wildtype // 2}\t{n // 2}\tA01",
+        f"{sample}\tKRAS G12D\t{mutant - mutant // 2}\t{wildtype - wildtype // 2}\t{n // 2}\tA02",
+        "OTHER_PATIENT\tKRAS G12D\t30\t2600\t15000\tB01",
+        "NTC\tKRAS G12D\t0\t0\t14800\tH01",
+        "WT control\tKRAS G12D\t1\t2900\t15100\tH02",
+    ]
+    path.write_text(PLATE + "\n".join(rows) + "\n")
+
+
+@pytest.fixture
+def mixed_patient(tmp_path):
+    """NGS, ddPCR, ddPCR, NGS: KRAS G12D absent at T0 (8,000 reads: LoD95 0.13%, so the 0.3%
+    found next by ddPCR is new, not first seen), 0.3% and 1.5% by ddPCR,
+    0.4% by NGS at T3; BRAF V600E only sequenced."""
+    _vcf(tmp_path / "t0.vcf", (7999, 1), (7700, 300))
+    _plate(tmp_path / "t1.tsv", "PL-T1", mutant=9)
+    _plate(tmp_path / "t2.tsv", "plasma 2", mutant=45)
+    _vcf(tmp_path / "t3.vcf", (4980, 20), (4850, 150))
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text(
+        "patient\tsample\tcollection_date\tvcf\tassay\tassay_sample\n"
+        "P1\tP1-T0\t2024-01-10\tt0.vcf\t\t\n"
+        "P1\tPL-T1\t2024-03-01\t\tt1.tsv\t\n"
+        "P1\tP1-T2\t2024-05-01\t\tt2.tsv\tplasma 2\n"
+        "P1\tP1-T3\t2024-07-01\tt3.vcf\t\t\n"
+    )
+    return sheet
+
+
+def _track(sheet, panel, tmp_path):
+    draws = []
+    config = {"detection": {"background_error": 0.0005, "min_depth": 100}}
+    for sample in read_sample_sheet(sheet):
+        calls = call_sample(sample, panel, config)
+        assert calls.accounting["reconciles"]
+        paths = [tmp_path / f"{sample.sample}.{n}" for n in ("alt.tsv", "filt.tsv", "acct.json")]
+        write_sample_calls(calls, *paths)
+        draws.append(DrawData.read(sample, *paths))
+    return draws, track_patient(draws, config)
+
+
+def test_a_draw_may_have_only_its_assay_and_names_the_sample_inside_it(mixed_patient):
+    samples = read_sample_sheet(mixed_patient)
+    assert [s.assay is not None for s in samples] == [False, True, True, False]
+    assert samples[2].assay_sample == "plasma 2" and samples[1].assay_sample is None
+    assert samples[1].inputs() == {"assay": mixed_patient.parent / "t1.tsv"}
+
+
+def test_mixed_patient_gives_one_timeline_with_the_truths_labels(mixed_patient, panel, tmp_path):
+    draws, series = _track(mixed_patient, panel, tmp_path)
+    g12d = series[G12D]
+    assert [o.platform for o in g12d] == ["ngs", "ddpcr", "ddpcr", "ngs"]
+    assert [o.status for o in g12d] == ["not_detected", "detected", "detected", "detected"]
+    assert [o.trend for o in g12d] == ["not_detected", "new", "rising", "falling"]
+    t1 = g12d[1]
+    # depth = copies analysed of the draw's two wells (not the other patient's, not controls)
+    copies = [-15000 * math.log((15000 - k) / 15000) for k in (9, 2719)]
+    assert (t1.depth, t1.alt_reads) == (round(sum(copies)), round(copies[0]))
+    assert t1.vaf == pytest.approx(copies[0] / sum(copies), rel=1e-5) and t1.lod95 < t1.vaf
+    v600e = series[V600E]
+    assert [o.status for o in v600e] == ["detected", "not_assessed", "not_assessed", "detected"]
+    assert "ddpcr assay measured only KRAS p.G12D" in v600e[1].note
+    assert [o.trend for o in v600e][-1] == "stable"
+    timeline = tmp_path / "timeline.tsv"
+    write_timeline(timeline, "P1", series, draws[0].sample.collection_date)
+    rows = [r for r in read_tsv(timeline) if r["key"] == G12D]
+    assert [r["platform"] for r in rows] == ["ngs", "ddpcr", "ddpcr", "ngs"]
+    assert [r["trend"] for r in rows] == ["not_detected", "new", "rising", "falling"]
+
+
+def test_an_assay_draw_below_the_blank_is_not_detected_with_its_lod95(tmp_path, panel):
+    _vcf(tmp_path / "t0.vcf", (2900, 100), (3000, 0))
+    _plate(tmp_path / "t1.tsv", "P1-T1", mutant=1)
+    (tmp_path / "s.tsv").write_text(
+        "patient\tsample\tcollection_date\tvcf\tassay\n"
+        "P1\tP1-T0\t2024-01-10\tt0.vcf\t\nP1\tP1-T1\t2024-03-01\t\tt1.tsv\n"
+    )
+    draws, series = _track(tmp_path / "s.tsv", panel, tmp_path)
+    (row,) = draws[1].filtered
+    assert (row["reason"], row["platform"], row["key"]) == ("low_alt_reads", "ddpcr", G12D)
+    after = series[G12D][1]
+    assert after.status == "not_detected" and after.trend == "cleared"
+    assert 0 < after.lod95 < 100 / 3000
+    assert draws[1].accounting["assay"]["assessed"] == [G12D]
+
+
+def test_assay_sample_missing_from_the_file_is_refused_with_its_names(tmp_path, panel):
+    _plate(tmp_path / "t1.tsv", "SOMEONE", mutant=3)
+    (tmp_path / "s.tsv").write_text(
+        "patient\tsample\tcollection_date\tassay\nP1\tP1-T1\t2024-03-01\tt1.tsv\n"
+    )
+    (sample,) = read_sample_sheet(tmp_path / "s.tsv")
+    with pytest.raises(InputError, match=r"no wells of sample 'P1-T1' \(the file's samples: "):
+        call_sample(sample, panel, {})
+
+
+def test_unknown_target_in_the_file_is_refused_at_its_line(tmp_path, panel):
+    (tmp_path / "t1.tsv").write_text(PLATE + "P1-T1\tKRAS G12Q\t3\t2000\t15000\tA01\n")
+    (tmp_path / "s.tsv").write_text(
+        "patient\tsample\tcollection_date\tassay\nP1\tP1-T1\t2024-03-01\tt1.tsv\n"
+    )
+    (sample,) = read_sample_sheet(tmp_path / "s.tsv")
+    with pytest.raises(InputError, match=r"t1.tsv:2: target 'KRAS G12Q' is not a panel"):
+        call_sample(sample, panel, {})
+
+
+def test_real_quantasoft_export_with_a_mapped_assay_name(tmp_path, panel):
+    from pathlib import Path
+
+    export = Path(__file__).parents[1] / "formats" / "data" / "ddpcr" / "quantasoft_small.csv"
+    (tmp_path / "s.tsv").write_text(
+        "patient\tsample\tcollection_date\tassay\tassay_sample\n"
+        f"P1\tP1-T1\t2024-03-01\t{export}\tEmily\n"
+    )
+    (sample,) = read_sample_sheet(tmp_path / "s.tsv")
+    config = {"targeted_assay": {"target_names": {"Consensus_FAM": "BRAF V600E"}}}
+    calls = call_sample(sample, panel, config)
+    (row,) = calls.alterations
+    assert (row["key"], row["platform"], row["caller"]) == (V600E, "ddpcr", "quantasoft")
+    assert row["vaf"] == pytest.approx(0.448, abs=0.0005)  # the file's FractionalAbundance 44.8
+    assert calls.accounting["assay"]["targets"][0]["mutant_positives"] == 90
