@@ -203,3 +203,28 @@ def test_real_quantasoft_export_with_a_mapped_assay_name(tmp_path, panel):
     assert (row["key"], row["platform"], row["caller"]) == (V600E, "ddpcr", "quantasoft")
     assert row["vaf"] == pytest.approx(0.448, abs=0.0005)  # the file's FractionalAbundance 44.8
     assert calls.accounting["assay"]["targets"][0]["mutant_positives"] == 90
+
+
+def test_the_patient_job_writes_reports_that_carry_each_points_platform(mixed_patient, tmp_path):
+    import json
+
+    from ctdna_resistance.config import validate_config
+    from ctdna_resistance.steps import PatientOutputs, run_patient
+
+    out = tmp_path / "out"
+    config = validate_config(
+        {"samples": str(mixed_patient), "treatments": None, "outdir": str(out)}, "test"
+    )
+    samples = ["P1-T0", "PL-T1", "P1-T2", "P1-T3"]
+    outputs = PatientOutputs.under(out, "P1", samples)
+    run_patient(config, "P1", outputs)
+    reports = {s: json.loads((outputs.reports / f"{s}.json").read_text()) for s in samples}
+    g12d = {
+        s: next(a for a in r["alterations"] + r["not_detected"] if a["key"] == G12D)
+        for s, r in reports.items()
+    }
+    assert [g12d[s]["platform"] for s in samples] == ["ngs", "ddpcr", "ddpcr", "ngs"]
+    assert [g12d[s]["trend"] for s in samples] == ["not_detected", "new", "rising", "falling"]
+    assert "G12D" in outputs.longitudinal.read_text()
+    acct = json.loads(outputs.samples["PL-T1"][2].read_text())
+    assert acct["reconciles"] and acct["assay"]["assessed"] == [G12D]
