@@ -228,3 +228,30 @@ def test_the_patient_job_writes_reports_that_carry_each_points_platform(mixed_pa
     assert "G12D" in outputs.longitudinal.read_text()
     acct = json.loads(outputs.samples["PL-T1"][2].read_text())
     assert acct["reconciles"] and acct["assay"]["assessed"] == [G12D]
+
+
+def test_cohort_summary_counts_draws_per_platform_and_the_page_labels_copies(
+    mixed_patient, tmp_path
+):
+    import json
+
+    from ctdna_resistance.cohort import summarise_patient
+    from ctdna_resistance.config import validate_config
+    from ctdna_resistance.samplesheet import read_cohort
+    from ctdna_resistance.steps import PatientOutputs, run_patient
+
+    out = tmp_path / "out"
+    config = validate_config({"samples": str(mixed_patient), "outdir": str(out)}, "test")
+    samples = ["P1-T0", "PL-T1", "P1-T2", "P1-T3"]
+    outputs = PatientOutputs.under(out, "P1", samples)
+    run_patient(config, "P1", outputs)
+    reports = [json.loads((outputs.reports / f"{s}.json").read_text()) for s in samples]
+    assert [r["platforms"] for r in reports] == [["ngs"], ["ddpcr"], ["ddpcr"], ["ngs"]]
+    row = summarise_patient("P1", reports, read_cohort(mixed_patient))
+    assert row["draws_by_platform"] == "ngs:2;ddpcr:2"
+    from ctdna_resistance.report.cohort_html import render_cohort
+
+    assert "<small>NGS 2, ddPCR 2</small>" in render_cohort([row], {"P1": reports})
+    page = (outputs.reports / "PL-T1.html").read_text()
+    assert "ddPCR copies" in page
+    assert "ddPCR copies" not in (outputs.reports / "P1-T0.html").read_text()

@@ -58,6 +58,17 @@ def anti_egfr_exposure(date: dt.date, treatments: list[Treatment], agents=DEFAUL
     }
 
 
+def draw_platforms(draw: DrawData) -> list[str]:
+    """What measured this draw: ngs (any sequencing input) and/or its targeted assay's platform."""
+    found = set()
+    if any(getattr(draw.sample, role, None) for role in ("vcf", "cnv", "sv", "bam", "coverage")):
+        found.add("ngs")
+    assay = draw.accounting.get("assay")
+    if assay:
+        found.update(assay["platform"].split("+"))
+    return sorted(found)
+
+
 def _alteration_entry(obs: Observation, label_row: dict, series, panel: Panel) -> dict:
     gene = panel.genes.get(label_row["gene"])
     return {
@@ -206,6 +217,7 @@ def build_draw_reports(
                 "collection_date": sample.collection_date.isoformat(),
                 "timepoint": sample.timepoint,
                 "timepoint_index": index,
+                "platforms": draw_platforms(draw),
                 "days_since_baseline": (sample.collection_date - baseline.collection_date).days,
                 "previous_sample": previous.sample if previous else None,
                 "baseline_sample": baseline.sample,
