@@ -179,3 +179,38 @@ def test_malformed_generic_tables_are_refused_in_one_line(tmp_path, text, proble
     with pytest.raises(InputError, match=problem) as error:
         read_assay_file(path)
     assert "\n" not in str(error.value)
+
+
+def test_quantasoft_174_layout_is_recognised_from_its_header(tmp_path):
+    """QuantaSoft 1.7.4 renamed TypeAssay/Assay to TargetType/Target: its real header (the
+    count-less export) filled with the counts of the real small export."""
+    header = (DATA / "quantasoft_v174_no_counts.csv").read_text().splitlines()[0].split(",")
+    rename = {"TargetType": "TypeAssay", "Target": "Assay"}
+    lines = [",".join(header)]
+    for row in _file_rows("quantasoft_small.csv"):
+        lines.append(",".join(row.get(rename.get(h, h)) or "" for h in header))
+    path = tmp_path / "v174.csv"
+    path.write_text("\n".join(lines) + "\n")
+    records = read_assay_file(path)
+    assert {r.dialect for r in records} == {"quantasoft_1.7.4"}
+    counts = [
+        (r.sample, r.mutant_positives, r.wildtype_positives, r.accepted_partitions) for r in records
+    ]
+    assert counts == [
+        ("Dean", 1901, 1978, 15820),
+        ("Dave", 1638, 1349, 13165),
+        ("Mike", 1286, 1313, 14256),
+        ("Emily", 90, 111, 14109),
+        ("Mary", 1098, 929, 15377),
+    ]
+
+
+def test_qx_manager_sample_types_mark_the_plate_controls(tmp_path):
+    text = (DATA / "qx_manager_quant.csv").read_text()
+    lines = text.splitlines()
+    for index in (11, 12):  # both channel rows of well C02
+        lines[index] = lines[index].replace(",PosCtrl,", ",NTC,")
+    path = tmp_path / "plate.csv"
+    path.write_text("\n".join(lines) + "\n")
+    roles = {r.well: r.role for r in read_assay_file(path)}
+    assert roles["C02"] == "ntc" and roles["A01"] == "positive_control"
