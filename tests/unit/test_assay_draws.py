@@ -255,3 +255,22 @@ def test_cohort_summary_counts_draws_per_platform_and_the_page_labels_copies(
     page = (outputs.reports / "PL-T1.html").read_text()
     assert "ddPCR copies" in page
     assert "ddPCR copies" not in (outputs.reports / "P1-T0.html").read_text()
+
+
+def test_a_draw_sequenced_and_assayed_keeps_the_more_informative_absence(tmp_path, panel):
+    """T1 has a deep VCF record (20,000 reads, 2 alt: LoD95 0.13%) and a ddPCR well (~3,000
+    copies: LoD95 ~0.2%): the deeper sequencing absence stands."""
+    _vcf(tmp_path / "t0.vcf", (2900, 100), (3000, 300))
+    _vcf(tmp_path / "t1.vcf", (19998, 2), (19000, 1000))
+    _plate(tmp_path / "t1.tsv", "P1-T1", mutant=1)
+    (tmp_path / "s.tsv").write_text(
+        "patient\tsample\tcollection_date\tvcf\tassay\n"
+        "P1\tP1-T0\t2024-01-10\tt0.vcf\t\nP1\tP1-T1\t2024-03-01\tt1.vcf\tt1.tsv\n"
+    )
+    draws, series = _track(tmp_path / "s.tsv", panel, tmp_path)
+    assert {r["platform"] for r in draws[1].filtered if r["key"] == G12D} == {"ngs", "ddpcr"}
+    after = series[G12D][1]
+    assert after.status == "not_detected" and after.platform == "ngs"
+    (assayed,) = [r for r in draws[1].filtered if r["platform"] == "ddpcr"]
+    assert after.depth == 20000 and after.lod95 < float(assayed["lod95"])
+    assert series[G12D][0].platform == "ngs"

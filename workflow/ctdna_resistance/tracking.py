@@ -361,12 +361,38 @@ def _observe_any(key: str, draw: DrawData, det: dict, errors: ErrorModel) -> Obs
                 background_model=row.get("background_model", ""),
             )
     assay = _observe_assay(key, draw)
-    if assay is not None:
-        return assay
     site = site_of_key(key)
+    if assay is not None and (site is None or draw_platform(draw) != "ngs"):
+        return assay
     if site is None:
         return _observe_without_record(key, draw)
-    model = errors.site(*site)
+    sequenced = _observe_sequenced(key, draw, det, errors.site(*site))
+    if assay is None:
+        return sequenced or _observe_without_record(key, draw)
+    return _more_informative(assay, sequenced)
+
+
+def _more_informative(assay: Observation, sequenced: Observation | None) -> Observation:
+    """A draw both sequenced and assayed, the assay not detecting the allele: sequencing's
+    detection (its reads pass the rule) or its lower LoD95 says more; otherwise the assay's."""
+    if sequenced is None:
+        return assay
+    if sequenced.status == "detected":
+        sequenced.note += f"; the {assay.platform or 'assay'} did not detect it ({assay.note})"
+        return sequenced
+    if assay.status != "not_detected":  # the assay could not say (e.g. no wild-type count)
+        return sequenced
+    deeper = (
+        sequenced.status == "not_detected"
+        and sequenced.lod95 is not None
+        and (assay.lod95 is None or sequenced.lod95 < assay.lod95)
+    )
+    return sequenced if deeper else assay
+
+
+def _observe_sequenced(key: str, draw: DrawData, det: dict, model) -> Observation | None:
+    """The allele at a draw where sequencing did not call it: the BAM/coverage or the caller's
+    filtered record, whichever is deeper; None when neither tells the depth."""
     evidence = _observe_evidence(key, draw, det, model) if key in draw.evidence else None
     record = _observe_filtered(key, draw, det, model)
     # When the BAM (or coverage) and the caller's own record both tell the depth, the deeper one
@@ -380,15 +406,15 @@ def _observe_any(key: str, draw: DrawData, det: dict, errors: ErrorModel) -> Obs
     if deeper_record:
         record.note += f" (deeper than the {draw.evidence[key].source}: {evidence.depth})"
         return record
-    return evidence or record or _observe_without_record(key, draw)
+    return evidence or record
 
 
 def _observe_filtered(key: str, draw: DrawData, det: dict, model) -> Observation | None:
     """Status from the caller's filtered record of the allele, if it wrote one (``model``: the
     allele's background.SiteModel)."""
     for row in draw.filtered:
-        if row["key"] != key:
-            continue
+        if row["key"] != key or row.get("platform", "ngs") not in ("", "ngs"):
+            continue  # a targeted assay's row has its own statistics (_observe_assay)
         depth = _num(row["depth"], int)
         obs = Observation(
             key,
