@@ -226,6 +226,9 @@ def test_the_patient_job_writes_reports_that_carry_each_points_platform(mixed_pa
     assert [g12d[s]["platform"] for s in samples] == ["ngs", "ddpcr", "ddpcr", "ngs"]
     assert [g12d[s]["trend"] for s in samples] == ["not_detected", "new", "rising", "falling"]
     assert "G12D" in outputs.longitudinal.read_text()
+    searched = reports["PL-T1"]["searched"]
+    assert (searched["assay_platform"], searched["assay_targets"]) == ("ddpcr", ["KRAS p.G12D"])
+    assert "assay_targets" not in reports["P1-T0"]["searched"]
     acct = json.loads(outputs.samples["PL-T1"][2].read_text())
     assert acct["reconciles"] and acct["assay"]["assessed"] == [G12D]
 
