@@ -337,3 +337,70 @@ def test_lod95_is_higher_at_the_artefact_site(normals):
     assert errors.site("12", 25245350, "CC", "C").model == "scalar"
     assert errors.site("12", 25205000, "A", "G").model == "scalar"
     assert ErrorModel(det).site(*G12V).model == "scalar"
+
+
+def test_a_normal_of_another_build_is_refused(normals, tmp_path):
+    other = REPO / "tests" / "bad_inputs" / "bam_other_build.bam"  # GRCh37 @SQ lengths
+    sheet = tmp_path / "normals.tsv"
+    sheet.write_text(f"sample\tbam\nN1\t{normals.folder / 'N1.bam'}\nOLD\t{other}\n")
+    done = run_cli(
+        "background", "--normals", sheet, "--reference", normals.reference, "--out", tmp_path / "o",
+        "--panel", normals.panel_path, "--build", "GRCh38",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "bam_other_build.bam" in done.stderr and "GRCh37" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+# -- strand-aware test ---------------------------------------------------------------------------
+
+
+def _row(**values) -> dict:
+    base = dict(
+        model="site", mean_error="0.002", overdispersion="0.0004", model_overdispersion="0.0005",
+        flag="", context="",
+        n_normals="8", alt_reads="40", depth="20000", n_carriers="0", depth_fwd="10000",
+        depth_rev="10000", alt_fwd="38", alt_rev="2",
+    )  # fmt: skip
+    return {**base, **values}
+
+
+def test_a_strand_biased_site_tests_the_clean_strand():
+    from ctdna_resistance.background import _site_model
+    from ctdna_resistance.samplesheet import Sample
+    from ctdna_resistance.tracking import DrawData, SiteEvidence, _observe_evidence
+
+    model = _site_model(_row())
+    assert model.strand_errors is not None and model.strand_errors[0] > 5 * model.strand_errors[1]
+    assert _site_model(_row(alt_fwd="21", alt_rev="19")).strand_errors is None
+    det = detection_settings({})
+    sample = Sample("P1", "P1-T1", datetime.date(2024, 1, 1), "T1")
+    key = "12:25245350:C>A"
+
+    def observe(depth_fwd, alt_fwd, depth, alt):
+        draw = DrawData(sample, [], [], {})
+        draw.evidence = {key: SiteEvidence(depth, alt, "bam", depth_fwd, alt_fwd)}
+        return _observe_evidence(key, draw, det, model)
+
+    # 16 alt reads in 3,000, all on the forward strand where the normals' error is: the site's
+    # artefact, not called; the same 16 split over both strands: a real allele, called
+    artefact = observe(1500, 16, 3000, 16)
+    assert artefact.status == "not_detected" and "strand-aware" in artefact.note
+    real = observe(1500, 8, 3000, 16)
+    assert real.status == "detected" and real.p_value < 0.01
+    # without strand counts (a coverage file or a VCF) the pooled test decides, as before
+    pooled = SiteEvidence(3000, 16, "bam")
+    draw = DrawData(sample, [], [], {})
+    draw.evidence = {key: pooled}
+    assert "strand-aware" not in _observe_evidence(key, draw, det, model).note
+
+
+def test_validate_refuses_a_table_of_another_panel_before_any_job(normals):
+    done = run_cli("validate", "--set", f"background={normals.table}", "--set", "normals=")
+    assert done.returncode == 1
+    assert "does not cover the panel region" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    ok = run_cli("validate", "--set", f"background={normals.table}", "--set", "normals=",
+                 "--set", f"panel={normals.panel_path}")  # fmt: skip
+    assert ok.returncode == 0 and "background table of 6 normals" in ok.stdout, ok.stderr

@@ -42,6 +42,7 @@ ROWS = [
         "current_ctdna_high": "",
         "current_molecular_response": "",
         "first_molecular_response_sample": "",
+        "draws_by_platform": "ngs:3",
     },
     {
         "patient": "P002",
@@ -62,6 +63,7 @@ ROWS = [
         "current_ctdna_high": "",
         "current_molecular_response": "",
         "first_molecular_response_sample": "",
+        "draws_by_platform": "ngs:3",
     },
     {
         "patient": "P003",
@@ -82,6 +84,7 @@ ROWS = [
         "current_ctdna_high": "",
         "current_molecular_response": "",
         "first_molecular_response_sample": "",
+        "draws_by_platform": "ngs:3",
     },
     {
         "patient": "P004",
@@ -102,6 +105,7 @@ ROWS = [
         "current_ctdna_high": "",
         "current_molecular_response": "",
         "first_molecular_response_sample": "",
+        "draws_by_platform": "ngs:3",
     },
 ]
 

@@ -22,7 +22,6 @@ import pytest
 
 from ctdna_resistance.errors import InputError
 from ctdna_resistance.genotype import (
-    AlleleCount,
     GenotypeSettings,
     count_alleles,
 )
@@ -277,8 +276,8 @@ def test_overlapping_mates_count_once_and_disagreeing_mates_follow_htslib(tmp_pa
     lost = _pair("lost", _with_base(10, "C"), _with_base(10, "T", start=6), left_q=22, right_q=22)
     bam = _toy_bam(tmp_path, agree + weak + disagree + lost)
     (count,) = count_alleles(bam, [("12", 10, "C", "T")])
-    assert count == AlleleCount("12", 10, "C", "T", depth=3, alt_reads=3, ref_reads=0,
-                                other_reads=0)  # fmt: skip
+    core = (count.depth, count.alt_reads, count.ref_reads, count.other_reads)
+    assert core == (3, 3, 0, 0)
     (each,) = count_alleles(
         bam, [("12", 10, "C", "T")], settings=GenotypeSettings(count_overlapping_mates_once=False)
     )
@@ -427,3 +426,24 @@ def test_not_a_bam_is_refused(tmp_path):
     path.write_text("##fileformat=VCFv4.2\n")
     with pytest.raises(InputError, match=r"calls\.bam: not a BAM or CRAM"):
         count_alleles(path, [G12D])
+
+
+@needs_samtools
+@pytest.mark.parametrize("site", [G12D, G13D], ids=["G12D", "G13D"])
+def test_strand_counts_equal_samtools_mpileup(simulated, site):
+    """Forward/reverse alt reads (the strand-aware test's input) as samtools mpileup prints them:
+    upper case on the forward strand, lower case on the reverse."""
+    (count,) = count_alleles(simulated.bam, [site], expected_build="GRCh38")
+    command = [
+        "samtools", "mpileup", "-r", f"{simulated.contig}:{site[1]}-{site[1]}", "-Q", "20",
+        "-q", "20", "--ff", DEFAULT_FLAGS, "-d", "0", "-B", "-A", str(simulated.bam),
+    ]  # fmt: skip
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    bases = re.sub(r"\^.|\$", "", output.rstrip("\n").split("\t")[4])
+    while (marker := re.search(r"[+-](\d+)", bases)) is not None:
+        bases = bases[: marker.start()] + bases[marker.end() + int(marker.group(1)) :]
+    alt = site[3]
+    assert (count.alt_fwd, count.alt_rev) == (bases.count(alt), bases.count(alt.lower()))
+    depth_fwd = sum(bases.count(b) for b in "ACGTN")
+    assert (count.depth_fwd, count.depth_rev) == (depth_fwd, sum(bases.count(b) for b in "acgtn"))
+    assert count.alt_fwd > 0 and count.alt_rev > 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -598,3 +599,32 @@ def test_pooled_ctdna_level_follows_the_true_tumour_fraction(demo):
     small = [row for row in timeline if ">" in row["key"]]
     assert small and {row["background_model"] for row in small} <= {"site", "context", "scalar"}
     assert "site" in {row["background_model"] for row in small}
+
+
+@pytest.mark.skipif(
+    shutil.which("multiqc") is None, reason="multiqc not installed (pip install multiqc)"
+)
+def test_multiqc_shows_a_ctdna_resistance_section(demo, tmp_path):
+    """Issue 19 item 4: the real `multiqc` on a results folder reads our custom-content table."""
+    done = subprocess.run(
+        ["multiqc", str(demo["out"]), "-o", str(tmp_path), "--no-ansi", "--quiet"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    html = (tmp_path / "multiqc_report.html").read_text()
+    assert "ctdna-resistance" in html
+    rows = read_tsv(tmp_path / "multiqc_data" / "multiqc_ctdna_resistance_table.txt")
+    assert len(rows) == 16
+    for row in rows:
+        report = json.loads(
+            (
+                demo["out"] / "patients" / row["patient"] / "reports" / f"{row['Sample']}.json"
+            ).read_text()
+        )
+        assert int(float(row["records_read"])) == report["qc"]["records_read"]
+        assert row["ctdna_status"] == report["ctdna_level"]["status"]
+        assert int(float(row["alterations_detected"])) == len(report["alterations"])
+        if report["ctdna_level"]["status"] == "detected":
+            assert float(row["ctdna_level"]) == pytest.approx(
+                report["ctdna_level"]["estimate"], rel=1e-5
+            )

@@ -37,6 +37,8 @@ COLUMNS = [
     "normal_depth", "mean_error", "overdispersion", "model_overdispersion", "model", "flag",
 ]  # fmt: skip
 MODELS = ("site", "context", "scalar")
+STRAND_MIN_ALT = 10
+STRAND_FOLD = 5.0
 FLAGS = ("recurrent_artefact", "chip_like")
 _COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
 _REBUILD = "rebuild it with `ctdna-resistance background` for this panel and build (README)"
@@ -64,6 +66,8 @@ class SiteModel:
     overdispersion: float = 0.0
     flag: str = ""  # one of FLAGS, or ''
     detail: str = ""  # how the normals saw the site, for filter details and reports
+    # (forward, reverse) error rates when the normals' alt reads sit on one strand, else None
+    strand_errors: tuple[float, float] | None = None
 
     def p_value(self, alt_reads: int, depth: int) -> float:
         """P(X >= alt_reads) at this depth under the site's background alone."""
@@ -81,6 +85,52 @@ class SiteModel:
 
     def min_alt_reads(self, depth: int, *, alpha: float, min_alt_reads: int) -> int:
         return min_alt_reads_against(depth, self.mean, self.overdispersion, alpha, min_alt_reads)
+
+    def clean_strand(self, depth_fwd, alt_fwd, depth, alt_reads) -> StrandTest | None:
+        """The strand-aware test where the counts allow: when the normals' error at this site
+        sits on one read strand (``strand_errors``) and the plasma's reads are counted by strand
+        (a BAM), the alt reads on the other, clean strand are tested against that strand's error
+        (an oxidation or end-repair artefact shows on one strand; a real variant on both)."""
+        if self.strand_errors is None or None in (depth_fwd, alt_fwd, depth, alt_reads):
+            return None
+        forward, reverse = self.strand_errors
+        if forward <= reverse:
+            return StrandTest("forward", depth_fwd, alt_fwd, forward, self.overdispersion)
+        return StrandTest(
+            "reverse", depth - depth_fwd, alt_reads - alt_fwd, reverse, self.overdispersion
+        )
+
+
+@dataclass(frozen=True)
+class StrandTest:
+    """SPEC 5.2's rule on one read strand, against that strand's background error."""
+
+    strand: str
+    depth: int
+    alt_reads: int
+    error: float
+    overdispersion: float
+
+    @property
+    def p_value(self) -> float:
+        return error_at_least(self.alt_reads, self.depth, self.error, self.overdispersion)
+
+    def supported(self, *, alpha: float, min_alt_reads: int) -> bool:
+        # min_alt_reads on one strand: half the reads, so half the minimum (at least 1)
+        needed = max(1, (min_alt_reads + 1) // 2)
+        return self.depth > 0 and self.alt_reads >= needed and self.p_value < alpha
+
+    def lod95(self, *, alpha: float, min_alt_reads: int) -> float | None:
+        needed = max(1, (min_alt_reads + 1) // 2)
+        return lod95_against(self.depth, self.error, self.overdispersion, alpha, needed)
+
+    @property
+    def note(self) -> str:
+        return (
+            f"strand-aware: the normals' error here is on the other strand, so the "
+            f"{self.alt_reads}/{self.depth} {self.strand}-strand reads were tested "
+            f"(error {self.error:.3g}, p={self.p_value:.3g})"
+        )
 
 
 @dataclass(frozen=True)
@@ -218,7 +268,21 @@ def _site_model(row: dict) -> SiteModel:
         float(row["model_overdispersion"]),
         row["flag"],
         detail,
+        _strand_errors(row),
     )
+
+
+def _strand_errors(row: dict) -> tuple[float, float] | None:
+    """Per-strand error when the normals show it strand-biased: >= STRAND_MIN_ALT alt reads and
+    one strand's rate >= STRAND_FOLD x the other's (half a read of prior on each)."""
+    alt_fwd, alt_rev = int(row["alt_fwd"]), int(row["alt_rev"])
+    if alt_fwd + alt_rev < STRAND_MIN_ALT:
+        return None
+    forward = (alt_fwd + 0.5) / (int(row["depth_fwd"]) + 1.0)
+    reverse = (alt_rev + 0.5) / (int(row["depth_rev"]) + 1.0)
+    if max(forward, reverse) < STRAND_FOLD * min(forward, reverse):
+        return None
+    return forward, reverse
 
 
 class ErrorModel:

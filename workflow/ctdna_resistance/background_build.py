@@ -37,7 +37,6 @@ model):
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import defaultdict
 from dataclasses import dataclass
@@ -55,6 +54,7 @@ from ctdna_resistance.background import (
 )
 from ctdna_resistance.errors import InputError
 from ctdna_resistance.genotype import GenotypeSettings, check_build, open_alignments
+from ctdna_resistance.panel import file_sha256
 from ctdna_resistance.records import normalise_contig
 from ctdna_resistance.stats import (
     clip_overdispersion,
@@ -122,14 +122,6 @@ def merge_regions(regions) -> list[tuple[str, int, int]]:
         else:
             merged.append([chrom, start, end])
     return [tuple(r) for r in merged]
-
-
-def file_sha256(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _open_reference(path):

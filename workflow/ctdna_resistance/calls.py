@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ctdna_resistance.assay_calls import call_assay
 from ctdna_resistance.background import ErrorModel, error_model
 from ctdna_resistance.copy_number import call_copy_number, copy_number_settings, gene_copy_number
 from ctdna_resistance.fusions import call_fusions, load_gene_table, name_filtered_fusions
@@ -38,7 +39,7 @@ ALTERATION_COLUMNS = [
     "background_model", "background_error",
     "copy_number", "log2", "plasma_cn", "tumor_cn", "tumor_fraction", "cn_rule", "segment_bp",
     "n_bins", "partner", "breakpoints", "split_reads", "spanning_reads",
-    "filters", "caller", "record_no", "alt_index",
+    "filters", "caller", "record_no", "alt_index", "platform",
 ]  # fmt: skip
 FILTERED_COLUMNS = [
     "sample",
@@ -57,6 +58,9 @@ FILTERED_COLUMNS = [
     "alteration",
     "reason",
     "detail",
+    "lod95",
+    "p_value",
+    "platform",
 ]
 
 # Most non-panel somatic variants one patient's clone analysis uses (SPEC 5.6), and so the most a
@@ -82,6 +86,7 @@ REASONS = {
     "in_normal": "present in the matched normal (germline or clonal haematopoiesis)",
     "germline_like": "VAF near 0.5 or 1 (germline-like)",
     "not_significant": "not significant against the background error rate",
+    "also_sequenced": "a targeted-assay result for an allele the draw's sequencing reported",
 }
 
 
@@ -246,8 +251,17 @@ def call_sample(
         read_total += info["events_read"]
         records_reported += info["fusions_reported"]
         inputs.append(_input_entry("sv", sample.sv))
+    if sample.assay is not None:
+        info = _call_assay(sample, panel, config, det, calls, reasons)
+        accounting["assay"] = info
+        read_total += info["targets_read"]
+        records_reported += info["targets_reported"]
+        inputs.append(_input_entry("assay", sample.assay))
     for row in calls.alterations:
         row["sample"] = sample.sample
+        row.setdefault("platform", "ngs")
+    for row in calls.filtered:
+        row.setdefault("platform", "ngs")
     calls.alterations.sort(key=lambda r: (r["gene"], r["type"], int(r["pos"]), r["ref"], r["alt"]))
     accounting.update(
         {
@@ -269,6 +283,27 @@ def call_sample(
     )
     calls.accounting = accounting
     return calls
+
+
+def _call_assay(sample, panel, config, det, calls, reasons) -> dict:
+    """Targeted-assay targets (assay_calls); an allele the draw's sequencing also reported is
+    kept from sequencing, and the assay's row is filtered as also_sequenced."""
+    assay = call_assay(sample, panel, config, det["alpha"])
+    sequenced = {row["key"] for row in calls.alterations}
+    for row in assay.filtered:
+        reasons[row["reason"]] += 1
+        calls.filtered.append(row)
+    for row in assay.alterations:
+        if row["key"] in sequenced:
+            reasons["also_sequenced"] += 1
+            calls.filtered.append(
+                {k: v for k, v in row.items() if k in FILTERED_COLUMNS}
+                | {"reason": "also_sequenced", "detail": f"VAF {row['vaf']:.4g} by the assay"}
+            )
+            assay.info["targets_reported"] -= 1
+        else:
+            calls.alterations.append(row)
+    return assay.info
 
 
 def _background_entry(config: dict | None) -> dict | None:

@@ -24,10 +24,27 @@ def cmd_validate(args) -> None:
     config = _config(args)
     cohort = read_cohort(config["samples"], config.get("treatments"))
     panel = load_panel(config["panel"], config["genome_build"])
+    background = "scalar background error"
+    if config.get("background"):
+        from ctdna_resistance.background import BackgroundTable
+
+        table = BackgroundTable(
+            config["background"],
+            build=config["genome_build"],
+            panel_regions=panel.small_variant_regions(),
+        )
+        background = f"background table of {len(table.header.normals)} normals"
+    elif config.get("normals"):
+        from ctdna_resistance.samplesheet import read_normals_sheet
+
+        background = (
+            f"background to build from {len(read_normals_sheet(config['normals']))} normals"
+        )
     print(
         f"ok: {len(cohort.samples)} samples of {len(cohort.patients)} patients, "
         f"{len(cohort.treatments)} treatment rows; panel {panel.name} {panel.version} "
-        f"({len(panel.genes)} genes, {len(panel.hotspots)} hotspot alleles, {panel.build})"
+        f"({len(panel.genes)} genes, {len(panel.hotspots)} hotspot alleles, {panel.build}); "
+        f"{background}"
     )
 
 
@@ -85,7 +102,16 @@ def cmd_cohort(args) -> None:
     cohort = read_cohort(config["samples"], config.get("treatments"))
     dirs = {p: str(out / "patients" / p / "reports") for p in cohort.patients}
     folder = out / "cohort"
-    run_cohort(config, dirs, folder / "summary.tsv", folder / "summary.html", folder / "cbioportal")
+    from ctdna_resistance.export.multiqc import FILE_NAME
+
+    run_cohort(
+        config,
+        dirs,
+        folder / "summary.tsv",
+        folder / "summary.html",
+        folder / "cbioportal",
+        folder / FILE_NAME,
+    )
     print(f"wrote {out / 'cohort'}")
 
 

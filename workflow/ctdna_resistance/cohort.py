@@ -26,6 +26,7 @@ SUMMARY_COLUMNS = [
     "current_ctdna_high",
     "current_molecular_response",
     "first_molecular_response_sample",
+    "draws_by_platform",
 ]
 
 
@@ -65,7 +66,18 @@ def summarise_patient(
             f"{a['gene']} {a['alteration']}" for a in last["alterations"]
         ),
         **_level_summary(reports),
+        "draws_by_platform": _draws_by_platform(reports),
     }
+
+
+def _draws_by_platform(reports: list[dict]) -> str:
+    """'ngs:2;ddpcr:2': draws measured by each platform (a draw with both counts for each)."""
+    counts: dict[str, int] = {}
+    for report in reports:
+        for platform in report.get("platforms") or ["ngs"]:
+            counts[platform] = counts.get(platform, 0) + 1
+    order = {"ngs": 0, "ddpcr": 1, "beaming": 2}
+    return ";".join(f"{p}:{counts[p]}" for p in sorted(counts, key=lambda p: (order.get(p, 9), p)))
 
 
 def _level_summary(reports: list[dict]) -> dict:

@@ -29,6 +29,7 @@ DEFAULTS = {
     "ctdna_level": {},
     "genotyping": {},
     "copy_number": {},
+    "targeted_assay": {},  # ddPCR/BEAMing: partition_stats.DEFAULT_TARGETED_ASSAY fills it
 }
 
 

@@ -62,6 +62,18 @@ class AlleleCount:
     alt_reads: int
     ref_reads: int
     other_reads: int
+    # by read strand (forward, reverse): what a strand-aware test against a strand-biased
+    # background needs (background.SiteModel.strand_errors)
+    depth_fwd: int = 0
+    alt_fwd: int = 0
+
+    @property
+    def depth_rev(self) -> int:
+        return self.depth - self.depth_fwd
+
+    @property
+    def alt_rev(self) -> int:
+        return self.alt_reads - self.alt_fwd
 
     @property
     def vaf(self) -> float | None:
@@ -288,13 +300,15 @@ def _count_site(
         elif read.next_reference_start >= read.reference_start:
             waiting[name] = observation  # htslib only waits for a mate still to arrive
     counts = {"ref": 0, "alt": 0, "other": 0}
+    forward = {"ref": 0, "alt": 0, "other": 0}
     for observation in observations:
         if min(observation.quals.values()) >= settings.min_base_quality:
             counts[observation.allele] += 1
+            forward[observation.allele] += not observation.read.is_reverse
     return AlleleCount(
         chrom=site.chrom, pos=site.pos, ref=site.ref, alt=site.alt,
         depth=sum(counts.values()), alt_reads=counts["alt"], ref_reads=counts["ref"],
-        other_reads=counts["other"],
+        other_reads=counts["other"], depth_fwd=sum(forward.values()), alt_fwd=forward["alt"],
     )  # fmt: skip
 
 

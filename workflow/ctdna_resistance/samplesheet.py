@@ -11,7 +11,7 @@ from pathlib import Path
 from ctdna_resistance.errors import InputError
 from ctdna_resistance.schemas import schema_errors, validate
 
-PATH_COLUMNS = ("vcf", "cnv", "sv", "bam", "coverage", "normal_vcf")
+PATH_COLUMNS = ("vcf", "cnv", "sv", "bam", "coverage", "normal_vcf", "assay")
 SAMPLE_COLUMNS = (
     "patient",
     "sample",
@@ -20,6 +20,7 @@ SAMPLE_COLUMNS = (
     "caller",
     "tumor_fraction",
     "timepoint",
+    "assay_sample",
     *PATH_COLUMNS,
 )
 TREATMENT_COLUMNS = ("patient", "agent", "start_date", "end_date", "line")
@@ -43,6 +44,8 @@ class Sample:
     bam: Path | None = None
     coverage: Path | None = None
     tumor_fraction: float | None = None
+    assay: Path | None = None  # a targeted-assay result (ddPCR/BEAMing export, issue 17)
+    assay_sample: str | None = None  # the sample's name inside that export
     row: int = 0  # line number in the sample sheet, for messages
 
     def inputs(self) -> dict[str, Path]:
@@ -255,11 +258,12 @@ def read_sample_sheet(path, patient: str | None = None) -> list[Sample]:
         seen_date[(patient, date)] = number
         files = {c: _input_path(row.get(c, ""), path, number, c) for c in PATH_COLUMNS}
         # a draw may bring only its BAM: the patient's known alleles and clone markers are
-        # counted in it (tumour-informed tracking and the pooled ctDNA level, issue 20)
-        if not any(files[c] for c in ("vcf", "cnv", "sv", "bam")):
+        # counted in it (tumour-informed tracking and the pooled ctDNA level, issue 20); or only
+        # a targeted assay (ddPCR/BEAMing between sequencing draws, issue 17)
+        if not any(files[c] for c in ("vcf", "cnv", "sv", "bam", "assay")):
             raise InputError(
                 path,
-                f"sample {sample_id!r} has none of vcf, cnv, sv, bam",
+                f"sample {sample_id!r} has none of vcf, cnv, sv, bam, assay",
                 "give at least one input file per row",
                 record=number,
             )
@@ -273,6 +277,7 @@ def read_sample_sheet(path, patient: str | None = None) -> list[Sample]:
                 vcf_sample=row.get("vcf_sample") or None,
                 cnv_sample=row.get("cnv_sample") or None,
                 sv_sample=row.get("sv_sample") or None,
+                assay_sample=row.get("assay_sample") or None,
                 caller=row.get("caller") or None,
                 tumor_fraction=float(tf) if tf else None,
                 row=number,

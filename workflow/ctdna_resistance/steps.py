@@ -24,6 +24,7 @@ from ctdna_resistance.ctdna_level import draw_levels
 from ctdna_resistance.errors import InputError
 from ctdna_resistance.export.cbioportal import write_cbioportal_study
 from ctdna_resistance.export.maf import draw_maf_rows, write_maf
+from ctdna_resistance.export.multiqc import write_multiqc_table
 from ctdna_resistance.outputs import atomic_outputs
 from ctdna_resistance.panel import load_panel, load_prepared_panel, prepare_panel
 from ctdna_resistance.report.build import build_draw_reports
@@ -235,9 +236,15 @@ def run_patient(config: dict, patient: str, outputs: PatientOutputs, prepared_pa
 
 
 def run_cohort(
-    config: dict, report_dirs: dict[str, str], summary_tsv, summary_html, cbioportal_dir
+    config: dict,
+    report_dirs: dict[str, str],
+    summary_tsv,
+    summary_html,
+    cbioportal_dir,
+    multiqc_tsv=None,
 ) -> None:
-    """Cohort summary (TSV + HTML) and a cBioPortal study from every patient's reports."""
+    """Cohort summary (TSV + HTML), a cBioPortal study and a MultiQC custom-content table
+    (``multiqc_tsv``, when given) from every patient's reports."""
     cohort = read_cohort(config["samples"], config.get("treatments") or None)
     if cohort.treatments_skipped:  # a lab's one timeline may cover more patients than the sheet
         skipped = cohort.treatments_skipped
@@ -256,7 +263,8 @@ def run_cohort(
     agents = config.get("anti_egfr_agents") or DEFAULT_ANTI_EGFR
     rows = [summarise_patient(p, reports[p], cohort, agents) for p in sorted(reports)]
     study = config.get("cbioportal_study_id") or "ctdna_resistance"
-    with atomic_outputs(summary_tsv, summary_html, str(cbioportal_dir).rstrip("/") + "/") as tmp:
+    outputs = [summary_tsv, summary_html, str(cbioportal_dir).rstrip("/") + "/"]
+    with atomic_outputs(*outputs, *([multiqc_tsv] if multiqc_tsv else [])) as tmp:
         write_tsv(tmp[0], SUMMARY_COLUMNS, rows)
         tmp[1].write_text(render_cohort(rows, reports, cohort.treatments_skipped))
         write_cbioportal_study(
@@ -267,3 +275,5 @@ def run_cohort(
             treatments=treatment_dicts(cohort.treatments, agents),
             genome_build=config["genome_build"],
         )
+        if multiqc_tsv:
+            write_multiqc_table(tmp[3], reports)

@@ -33,6 +33,7 @@ TIMELINE_COLUMNS = [
     "timepoint",
     "collection_date",
     "days_since_baseline",
+    "platform",
     "status",
     "vaf",
     "alt_reads",
@@ -93,6 +94,7 @@ class Observation:
     background_model: str = ""  # site / context / scalar for small variants (background.py)
     # copy number, fusions: not_detected because the call's rule would have fired (no LoD95)
     absence_by_rule: bool = False
+    platform: str = "ngs"  # what measured it at this draw: ngs, ddpcr, beaming (issue 17)
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ class SiteEvidence:
     depth: int | None
     alt_reads: int | None
     source: str  # 'bam' or 'coverage'
+    depth_fwd: int | None = None  # by read strand, from the BAM (strand-aware test)
+    alt_fwd: int | None = None
 
 
 SMALL_VARIANT_TYPES = ("snv", "mnv", "insertion", "deletion", "indel")
@@ -239,7 +243,12 @@ def gather_evidence(
                     ),
                 )
                 evidence.update(
-                    (key, SiteEvidence(count.depth, count.alt_reads, "bam"))
+                    (
+                        key,
+                        SiteEvidence(
+                            count.depth, count.alt_reads, "bam", count.depth_fwd, count.alt_fwd
+                        ),
+                    )
                     for key, count in zip(group, counts, strict=True)
                 )
             draw.evidence = dict(sorted(evidence.items()))
@@ -298,7 +307,52 @@ def site_of_key(key: str) -> tuple[str, int, str, str] | None:
     return chrom, int(pos), ref, alt
 
 
+_NGS_INPUTS = ("vcf", "cnv", "sv", "bam", "coverage")
+# targeted-assay filter reasons after which the assay's own LoD95 stands (assay_calls)
+_ASSAY_ABSENT = ("low_alt_reads", "not_significant")
+
+
+def draw_platform(draw: DrawData) -> str:
+    """ngs when the draw has any sequencing input, else its targeted assay's platform."""
+    if any(getattr(draw.sample, role, None) for role in _NGS_INPUTS):
+        return "ngs"
+    return (draw.accounting.get("assay") or {}).get("platform") or "ngs"
+
+
 def _observe(key: str, draw: DrawData, det: dict, errors: ErrorModel) -> Observation:
+    obs = _observe_any(key, draw, det, errors)
+    obs.platform = (obs.row or {}).get("platform") or draw_platform(draw)
+    return obs
+
+
+def _observe_assay(key: str, draw: DrawData) -> Observation | None:
+    """A targeted assay measured the alteration at this draw and did not detect it: its own
+    statistics (partition_stats) give the LoD95 at the copies analysed."""
+    for row in draw.filtered:
+        if row["key"] != key or row.get("platform", "ngs") in ("", "ngs"):
+            continue
+        if row["reason"] == "also_sequenced":
+            continue
+        obs = Observation(
+            key,
+            draw.sample,
+            "not_evaluable",
+            _num(row["vaf"]),
+            _num(row["alt_reads"], int),
+            _num(row["depth"], int),
+            _num(row.get("lod95")),
+            _num(row.get("p_value")),
+            note=f"{row['platform']}: {row['detail']}",
+            row=row,
+            background_model="targeted_assay",
+        )
+        if row["reason"] in _ASSAY_ABSENT and obs.lod95 is not None:
+            obs.status = "not_detected"
+        return obs
+    return None
+
+
+def _observe_any(key: str, draw: DrawData, det: dict, errors: ErrorModel) -> Observation:
     for row in draw.alterations:
         if row["key"] == key:
             return Observation(
@@ -314,10 +368,39 @@ def _observe(key: str, draw: DrawData, det: dict, errors: ErrorModel) -> Observa
                 row=row,
                 background_model=row.get("background_model", ""),
             )
+    assay = _observe_assay(key, draw)
     site = site_of_key(key)
+    if assay is not None and (site is None or draw_platform(draw) != "ngs"):
+        return assay
     if site is None:
         return _observe_without_record(key, draw)
-    model = errors.site(*site)
+    sequenced = _observe_sequenced(key, draw, det, errors.site(*site))
+    if assay is None:
+        return sequenced or _observe_without_record(key, draw)
+    return _more_informative(assay, sequenced)
+
+
+def _more_informative(assay: Observation, sequenced: Observation | None) -> Observation:
+    """A draw both sequenced and assayed, the assay not detecting the allele: sequencing's
+    detection (its reads pass the rule) or its lower LoD95 says more; otherwise the assay's."""
+    if sequenced is None:
+        return assay
+    if sequenced.status == "detected":
+        sequenced.note += f"; the {assay.platform or 'assay'} did not detect it ({assay.note})"
+        return sequenced
+    if assay.status != "not_detected":  # the assay could not say (e.g. no wild-type count)
+        return sequenced
+    deeper = (
+        sequenced.status == "not_detected"
+        and sequenced.lod95 is not None
+        and (assay.lod95 is None or sequenced.lod95 < assay.lod95)
+    )
+    return sequenced if deeper else assay
+
+
+def _observe_sequenced(key: str, draw: DrawData, det: dict, model) -> Observation | None:
+    """The allele at a draw where sequencing did not call it: the BAM/coverage or the caller's
+    filtered record, whichever is deeper; None when neither tells the depth."""
     evidence = _observe_evidence(key, draw, det, model) if key in draw.evidence else None
     record = _observe_filtered(key, draw, det, model)
     # When the BAM (or coverage) and the caller's own record both tell the depth, the deeper one
@@ -331,15 +414,15 @@ def _observe(key: str, draw: DrawData, det: dict, errors: ErrorModel) -> Observa
     if deeper_record:
         record.note += f" (deeper than the {draw.evidence[key].source}: {evidence.depth})"
         return record
-    return evidence or record or _observe_without_record(key, draw)
+    return evidence or record
 
 
 def _observe_filtered(key: str, draw: DrawData, det: dict, model) -> Observation | None:
     """Status from the caller's filtered record of the allele, if it wrote one (``model``: the
     allele's background.SiteModel)."""
     for row in draw.filtered:
-        if row["key"] != key:
-            continue
+        if row["key"] != key or row.get("platform", "ngs") not in ("", "ngs"):
+            continue  # a targeted assay's row has its own statistics (_observe_assay)
         depth = _num(row["depth"], int)
         obs = Observation(
             key,
@@ -392,20 +475,30 @@ def _observe_evidence(key: str, draw: DrawData, det: dict, model) -> Observation
         obs.note = f"no reads at the site in the {ev.source}"
         return obs
     obs.lod95 = model.lod95(ev.depth, alpha=det["alpha"], min_alt_reads=det["min_alt_reads"])
+    strand = model.clean_strand(ev.depth_fwd, ev.alt_fwd, ev.depth, ev.alt_reads)
     if ev.alt_reads is not None:
         obs.vaf = ev.alt_reads / ev.depth
         obs.p_value = model.p_value(ev.alt_reads, ev.depth)
+        if strand is not None:
+            obs.p_value = strand.p_value
+            obs.lod95 = strand.lod95(alpha=det["alpha"], min_alt_reads=det["min_alt_reads"])
     if ev.depth < det["min_depth"]:
         obs.status = "not_evaluable"
         obs.note = f"{ev.source} depth {ev.depth} < min_depth {det['min_depth']}"
-    elif ev.alt_reads is not None and model.supported(
-        ev.alt_reads, ev.depth, alpha=det["alpha"], min_alt_reads=det["min_alt_reads"]
+    elif ev.alt_reads is not None and (
+        strand.supported(alpha=det["alpha"], min_alt_reads=det["min_alt_reads"])
+        if strand is not None
+        else model.supported(
+            ev.alt_reads, ev.depth, alpha=det["alpha"], min_alt_reads=det["min_alt_reads"]
+        )
     ):
         obs.status = "detected"
         obs.note = "tumour-informed: counted in the BAM at a site the caller did not report"
     else:
         obs.status = "not_detected"
         obs.note = f"re-genotyped from the {ev.source}"
+    if strand is not None:
+        obs.note += f"; {strand.note}"
     return obs
 
 
@@ -445,6 +538,11 @@ def _observe_without_record(key: str, draw: DrawData) -> Observation:
             else ("no copy-number calls for this draw")
         )
         return Observation(key, draw.sample, "not_assessed", note=why)
+    assay = draw.accounting.get("assay")
+    if assay is not None and draw_platform(draw) != "ngs":
+        measured = ", ".join(t["alteration"] for t in assay.get("targets", []))
+        note = f"not assessed: the draw's {assay['platform']} assay measured only {measured}"
+        return Observation(key, draw.sample, "not_assessed", note=note)
     return Observation(key, draw.sample, "not_assessed", note="no caller record at this site")
 
 
@@ -529,6 +627,7 @@ def write_timeline(path, patient: str, series: dict[str, list[Observation]], bas
                     "timepoint": obs.sample.timepoint,
                     "collection_date": obs.sample.collection_date.isoformat(),
                     "days_since_baseline": (obs.sample.collection_date - baseline).days,
+                    "platform": obs.platform,
                     "status": obs.status,
                     "vaf": obs.vaf,
                     "alt_reads": obs.alt_reads,

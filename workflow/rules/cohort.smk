@@ -9,6 +9,8 @@ rule cohort_summary:
             category="Cohort",
         ),
         cbioportal=directory(f"{OUTDIR}/cohort/cbioportal"),
+        # MultiQC custom content: `multiqc <outdir>` shows a ctdna-resistance section
+        multiqc=f"{OUTDIR}/cohort/ctdna_resistance_mqc.tsv",
     log:
         f"{OUTDIR}/logs/cohort_summary.log",
     conda:

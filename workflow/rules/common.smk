@@ -6,6 +6,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 from snakemake.utils import validate
 
+from ctdna_resistance.background import BackgroundTable
 from ctdna_resistance.config import (
     demo_file,
     resolve_repo_paths,
@@ -47,7 +48,14 @@ try:
             f"treatments: skipped {sum(skipped.values())} row(s) of {len(skipped)} "
             f"patient(s) not in the sample sheet: {', '.join(skipped)}"
         )
-    load_panel(config["panel"], config["genome_build"])
+    PANEL = load_panel(config["panel"], config["genome_build"])
+    if config.get("background") and not config.get("normals"):
+        # a ready table of another build or panel is refused here, not in every patient job
+        BackgroundTable(
+            config["background"],
+            build=config["genome_build"],
+            panel_regions=PANEL.small_variant_regions(),
+        )
 except InputError as error:
     raise WorkflowError(error.message) from None
 
@@ -151,6 +159,7 @@ def all_outputs():
         f"{OUTDIR}/cohort/summary.tsv",
         f"{OUTDIR}/cohort/summary.html",
         f"{OUTDIR}/cohort/cbioportal",
+        f"{OUTDIR}/cohort/ctdna_resistance_mqc.tsv",
     ]
     for patient in COHORT.patients:
         outputs.append(f"{OUTDIR}/patients/{patient}/timeline.tsv")

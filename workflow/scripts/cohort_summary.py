@@ -9,4 +9,5 @@ run_step(
     snakemake.output.tsv,
     snakemake.output.html,
     snakemake.output.cbioportal,
+    snakemake.output.multiqc,
 )

@@ -58,6 +58,17 @@ def anti_egfr_exposure(date: dt.date, treatments: list[Treatment], agents=DEFAUL
     }
 
 
+def draw_platforms(draw: DrawData) -> list[str]:
+    """What measured this draw: ngs (any sequencing input) and/or its targeted assay's platform."""
+    found = set()
+    if any(getattr(draw.sample, role, None) for role in ("vcf", "cnv", "sv", "bam", "coverage")):
+        found.add("ngs")
+    assay = draw.accounting.get("assay")
+    if assay:
+        found.update(assay["platform"].split("+"))
+    return sorted(found)
+
+
 def _alteration_entry(obs: Observation, label_row: dict, series, panel: Panel) -> dict:
     gene = panel.genes.get(label_row["gene"])
     return {
@@ -80,6 +91,7 @@ def _alteration_entry(obs: Observation, label_row: dict, series, panel: Panel) -
         "status": obs.status,
         "lod95": obs.lod95,
         "background_model": obs.background_model or None,
+        "platform": obs.platform,
         "trend": obs.trend,
         "p_value": obs.trend_p_value,
         "test": obs.trend_test,
@@ -205,7 +217,7 @@ def build_draw_reports(
         strategies = _dedupe(panel.strategies[i] for a in alterations for i in a["strategies"])
         mechanisms = sorted({a["mechanism"] for a in alterations})
         acct = draw.accounting
-        searched = _searched(panel, sample)
+        searched = _searched(panel, sample, acct)
         reports.append(
             {
                 "schema_version": SCHEMA_VERSION,
@@ -215,6 +227,7 @@ def build_draw_reports(
                 "collection_date": sample.collection_date.isoformat(),
                 "timepoint": sample.timepoint,
                 "timepoint_index": index,
+                "platforms": draw_platforms(draw),
                 "days_since_baseline": (sample.collection_date - baseline.collection_date).days,
                 "previous_sample": previous.sample if previous else None,
                 "baseline_sample": baseline.sample,
@@ -339,8 +352,9 @@ def _finite(value: float) -> float | None:
     return None if value != value else float(value)
 
 
-def _searched(panel: Panel, sample) -> dict:
-    """What this draw's inputs let the panel search for, and which inputs it lacked."""
+def _searched(panel: Panel, sample, accounting: dict | None = None) -> dict:
+    """What this draw's inputs let the panel search for, and which inputs it lacked (a targeted
+    assay searched only its own targets: assay_targets)."""
     given = {
         "small-variant calls": sample.vcf is not None,
         "copy number": sample.cnv is not None,
@@ -355,6 +369,16 @@ def _searched(panel: Panel, sample) -> dict:
         ),
         "fusion_genes": panel.genes_with_classes("fusion") if given["structural variants"] else [],
         "inputs_missing": [kind for kind, present in given.items() if not present],
+        **_assay_searched((accounting or {}).get("assay")),
+    }
+
+
+def _assay_searched(assay: dict | None) -> dict:
+    if not assay:
+        return {}
+    return {
+        "assay_platform": assay["platform"],
+        "assay_targets": [target["alteration"] for target in assay["targets"]],
     }
 
 
@@ -366,6 +390,10 @@ def _searched_text(searched: dict) -> str:
         parts.append(f"amplification of {len(searched['amplification_genes'])} genes")
     if searched["fusion_genes"]:
         parts.append(f"fusions of {len(searched['fusion_genes'])} genes")
+    if searched.get("assay_targets"):
+        labels = {"ddpcr": "ddPCR", "beaming": "BEAMing"}
+        platform = labels.get(searched["assay_platform"], searched["assay_platform"])
+        parts.append(f"{', '.join(searched['assay_targets'])} by {platform}")
     text = (", ".join(parts) + " searched") if parts else "nothing searched"
     if searched["inputs_missing"]:
         text += "; no " + ", no ".join(searched["inputs_missing"]) + " for this draw"

@@ -110,6 +110,8 @@ def _patient_view(row: Mapping, reports: Sequence[Mapping]) -> dict:
         "patient": patient,
         "href": f"../patients/{quote(patient)}/longitudinal.html",
         "n_draws": str(row.get("n_draws", "")),
+        # shown only when a targeted assay measured some draws (issue 17)
+        "platforms": _platforms_text(row.get("draws_by_platform")),
         "first_draw": str(row.get("first_draw") or ""),
         "last_draw": str(last_draw),
         "anti_egfr_start": str(start),
@@ -126,6 +128,15 @@ def _patient_view(row: Mapping, reports: Sequence[Mapping]) -> dict:
         "status": str(row.get("current_status", "")),
         "status_label": _label(RESISTANCE_STATUS_LABELS, row.get("current_status")),
     }
+
+
+def _platforms_text(value) -> str:
+    """'ngs:2;ddpcr:2' -> 'NGS 2, ddPCR 2'; '' when every draw was sequenced."""
+    parts = [part.split(":") for part in _split(value)]
+    if all(name == "ngs" for name, _ in parts):
+        return ""
+    labels = {"ngs": "NGS", "ddpcr": "ddPCR", "beaming": "BEAMing"}
+    return ", ".join(f"{labels.get(name, name)} {count}" for name, count in parts)
 
 
 def _ctdna_level_text(row: Mapping) -> str:

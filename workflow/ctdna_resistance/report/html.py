@@ -180,6 +180,8 @@ def _detected_row(alteration: Mapping) -> dict:
         "vaf": format_percent(alteration.get("vaf")),
         "copy_number": "" if copy_number is None else f"CN {format_number(copy_number)}",
         "reads": reads,
+        # a targeted assay's counts are copies, not reads: the platform says so
+        "platform": PLATFORM_LABELS.get(alteration.get("platform"), ""),
         "lod95": format_percent(alteration.get("lod95")),
         "background_model": BACKGROUND_MODEL_LABELS.get(alteration.get("background_model"), ""),
         "trend": _label(TREND_LABELS, alteration.get("trend")),
@@ -196,6 +198,7 @@ def _detected_row(alteration: Mapping) -> dict:
     }
 
 
+PLATFORM_LABELS = {"ddpcr": "ddPCR copies", "beaming": "BEAMing copies"}
 BACKGROUND_MODEL_LABELS = {
     "site": "site background",
     "context": "context background",

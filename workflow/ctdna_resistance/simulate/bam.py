@@ -443,6 +443,11 @@ def _pair(rng, hdr, ref_id, fragment, qname, flag, mapq, error_rate, read_length
             | (_REVERSE if side == "right" else _MATE_REVERSE)
         )  # fmt: skip
         mates.append(read)
+    return link_mates(mates, ref_id)
+
+
+def link_mates(mates: list, ref_id: int) -> list:
+    """Point a (left, right) read pair at each other: mate position and signed template length."""
     left, right = mates
     span = right.reference_end - left.reference_start
     for read, mate, sign in ((left, right, 1), (right, left, -1)):

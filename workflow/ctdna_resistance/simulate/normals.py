@@ -60,6 +60,7 @@ from ctdna_resistance.simulate.bam import (
     _SECONDARY,
     _SUPPLEMENTARY,
     _bgzf_block,
+    link_mates,
     write_reference,
 )
 
@@ -516,13 +517,7 @@ def _mates(hdr, ref_id, sequence, start, length, qname, flag, mapq, qualities, l
             | (_REVERSE if side else _MATE_REVERSE)
         )  # fmt: skip
         mates.append(read)
-    left, right = mates
-    span = right.reference_end - left.reference_start
-    for read, mate, sign in ((left, right, 1), (right, left, -1)):
-        read.next_reference_id = ref_id
-        read.next_reference_start = mate.reference_start
-        read.template_length = sign * span
-    return mates
+    return link_mates(mates, ref_id)
 
 
 def _write_tsv(path: Path, columns, rows) -> None:

@@ -1,0 +1,103 @@
+"""Issue 17, the user's story: a patient sequenced at baseline and progression and followed by
+ddPCR in between (a QuantaSoft export and a generic table), run through the real `snakemake`;
+one timeline whose labels are the truth's."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.workflow
+
+REPO = Path(__file__).resolve().parents[2]
+G12D = "12:25245350:C>T"  # KRAS p.G12D, GRCh38
+V600E = "7:140753336:A>T"  # BRAF p.V600E, GRCh38
+VCF_HEADER = (
+    "##fileformat=VCFv4.2\n"
+    '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+    '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">\n'
+    '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Read depth">\n'
+    "##contig=<ID=chr12,length=133275309>\n##contig=<ID=chr7,length=159345973>\n"
+    "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tPLASMA\n"
+)
+# The truth: (sample, platform, KRAS G12D status, trend), (BRAF V600E status, trend)
+TRUTH = [
+    ("P9-T0", "ngs", ("not_detected", "not_detected"), ("detected", "pre_existing")),
+    ("P9-T1", "ddpcr", ("detected", "new"), ("not_assessed", "not_assessed")),
+    ("P9-T2", "ddpcr", ("detected", "rising"), ("not_assessed", "not_assessed")),
+    ("P9-T3", "ngs", ("detected", "falling"), ("detected", "stable")),
+]
+
+
+def _vcf(path, g12d, v600e):
+    lines = [
+        f"chr7\t140753336\t.\tA\tT\t.\tPASS\t.\tGT:AD:DP\t0/1:{v600e[0]},{v600e[1]}:{sum(v600e)}",
+        f"chr12\t25245350\t.\tC\tT\t.\tPASS\t.\tGT:AD:DP\t0/1:{g12d[0]},{g12d[1]}:{sum(g12d)}",
+    ]
+    path.write_text(VCF_HEADER + "\n".join(lines) + "\n")
+
+
+def _quantasoft(path, sample, mutant, wildtype, accepted):
+    """A QuantaSoft results export (the real file's header, tests/formats/data/ddpcr) with a
+    sample well and an NTC well of a KRAS G12D FAM / wild-type HEX assay."""
+    real = REPO / "tests" / "formats" / "data" / "ddpcr" / "quantasoft_small.csv"
+    header = real.read_text().splitlines()[0].split(",")
+    rows = []
+    for well, name, counts in (("A01", sample, (mutant, wildtype)), ("H12", "NTC", (0, 0))):
+        for channel, target, positives in (
+            ("Ch1Unknown", "KRAS G12D", counts[0]),
+            ("Ch2Unknown", "KRAS WT", counts[1]),
+        ):
+            row = dict.fromkeys(header, "")
+            row.update(Well=well, Sample=name, TypeAssay=channel, Assay=target,
+                       Positives=str(positives), Negatives=str(accepted - positives),
+                       AcceptedDroplets=str(accepted))  # fmt: skip
+            rows.append(",".join(row[h] for h in header))
+    path.write_text(",".join(header) + "\n" + "\n".join(rows) + "\n")
+
+
+def test_ngs_ddpcr_ddpcr_ngs_patient_gives_one_timeline_with_the_truths_labels(tmp_path):
+    _vcf(tmp_path / "t0.vcf", (7999, 1), (7700, 300))
+    _quantasoft(tmp_path / "plate1.csv", "patient 9 march", 9, 2719, 15000)
+    (tmp_path / "plate2.tsv").write_text(
+        "sample\ttarget\tmutant_positives\twildtype_positives\taccepted_partitions\twell\n"
+        "P9-T2\tKRAS p.G12D\t45\t2719\t15000\tC03\n"
+        "WT control\tKRAS p.G12D\t1\t2900\t15100\tH02\n"
+    )
+    _vcf(tmp_path / "t3.vcf", (4980, 20), (4850, 150))
+    (tmp_path / "samples.tsv").write_text(
+        "patient\tsample\tcollection_date\tvcf\tassay\tassay_sample\n"
+        "P9\tP9-T0\t2024-01-10\tt0.vcf\t\t\n"
+        "P9\tP9-T1\t2024-03-01\t\tplate1.csv\tpatient 9 march\n"
+        "P9\tP9-T2\t2024-05-01\t\tplate2.tsv\t\n"
+        "P9\tP9-T3\t2024-07-01\tt3.vcf\t\t\n"
+    )
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", "--snakefile",
+         str(REPO / "Snakefile"), "--config", f"samples={tmp_path / 'samples.tsv'}",
+         "treatments=", "normals=", "reference_fasta=", f"outdir={out}"],
+        cwd=REPO, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    with open(out / "patients" / "P9" / "timeline.tsv", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    got = {(r["key"], r["sample"]): r for r in rows}
+    for sample, platform, g12d, v600e in TRUTH:
+        for key, (status, trend) in ((G12D, g12d), (V600E, v600e)):
+            row = got[(key, sample)]
+            assert (row["status"], row["trend"]) == (status, trend), (key, sample, row)
+            assert row["platform"] == platform
+    assert "ddpcr assay measured only KRAS p.G12D" in got[(V600E, "P9-T1")]["note"]
+    report = json.loads((out / "patients" / "P9" / "reports" / "P9-T1.json").read_text())
+    assert report["platforms"] == ["ddpcr"]
+    (g12d,) = [a for a in report["alterations"] if a["key"] == G12D]
+    assert g12d["platform"] == "ddpcr" and g12d["alt_reads"] == 9
+    with open(out / "cohort" / "summary.tsv", newline="") as handle:
+        (summary,) = list(csv.DictReader(handle, delimiter="\t"))
+    assert summary["draws_by_platform"] == "ngs:2;ddpcr:2"
