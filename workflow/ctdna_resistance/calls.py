@@ -13,6 +13,7 @@ import numpy as np
 from ctdna_resistance.assay_calls import call_assay
 from ctdna_resistance.background import ErrorModel, error_model
 from ctdna_resistance.copy_number import call_copy_number, copy_number_settings, gene_copy_number
+from ctdna_resistance.errors import InputError
 from ctdna_resistance.fusions import call_fusions, load_gene_table, name_filtered_fusions
 from ctdna_resistance.io.copy_number import read_copy_number
 from ctdna_resistance.io.fusion_table import read_fusion_table
@@ -74,6 +75,7 @@ MAX_CLONE_MARKERS = 200
 
 # Why a record was filtered, in the order the checks run; documented in docs of accounting.json.
 REASONS = {
+    "duplicate_allele": "the same allele with the same values in another of the draw's vcf files",
     "inconsistent_record": "the record's values contradict its header or each other (see detail)",
     "unreadable_record": "the reader could not take counts from this record (see detail)",
     "not_in_panel": "outside every panel gene",
@@ -220,7 +222,7 @@ def call_sample(
         accounting["alleles_read"] = n
         read_total += n
         records_reported += len(calls.alterations)  # one row per reported allele
-        inputs.append(_input_entry("vcf", sample.vcf))
+        inputs.extend(_input_entry("vcf", path) for path in sample.vcfs)
         if sample.normal_vcf is not None:
             inputs.append(_input_entry("normal_vcf", sample.normal_vcf))
     else:
@@ -322,39 +324,95 @@ def _call_small_variants(sample, panel, det, errors, calls, reasons, caller):
     somatic_vafs: list[float] = []
     markers: dict[str, str] = {}
     alleles = 0
-    with open_vcf(
-        sample.vcf,
-        sample=sample.vcf_sample,
-        caller=caller,
-        expected_build=panel.build,
-        regions=regions,
-    ) as reader:
-        for rec in reader:
-            alleles += 1
-            row, reason, detail = _classify(rec, panel, det, normal, errors)
-            if reason is None:
-                calls.alterations.append(row)
-            else:
-                reasons[reason] += 1
-                calls.filtered.append(_filtered_row(sample, rec, row, reason, detail))
-            if _is_somatic_candidate(rec, det, normal, reason):
-                somatic_vafs.append(rec.vaf)
-                # not a panel alteration: a clone marker (SPEC 5.6), when its alleles are plain
-                # bases (a symbolic or '*' allele cannot be counted in a BAM)
-                if reason is not None and _plain_bases(rec.ref) and _plain_bases(rec.alt):
-                    markers[marker_key(rec.chrom, rec.pos, rec.ref, rec.alt)] = _gene_of(rec)
-        info = {
-            "path": str(sample.vcf),
-            "dialect": reader.dialect,
-            "sample_column": reader.sample,
-            "build": reader.build,
-            "contig_style": reader.contig_style,
-            "used_index": reader.used_index,
-            # panel_regions through the index or by scanning an unindexed text VCF (io/vcf.py)
-            "read_mode": "whole_file" if reader.read_mode == "whole_file" else "panel_regions",
-            "records_read": reader.records_read,
-        }
+    parts = []
+    # the draw's alleles across its files (several: issue 18), to find one in two files
+    seen: dict[tuple, tuple[str, int, tuple]] = {}
+    for path in sample.vcfs:
+        with open_vcf(
+            path,
+            sample=sample.vcf_sample,
+            caller=caller,
+            expected_build=panel.build,
+            regions=regions,
+        ) as reader:
+            for rec in reader:
+                alleles += 1
+                duplicate = _duplicate_allele(rec, path, seen, several=len(sample.vcfs) > 1)
+                if duplicate:
+                    reasons["duplicate_allele"] += 1
+                    calls.filtered.append(
+                        _filtered_row(sample, rec, {}, "duplicate_allele", duplicate)
+                    )
+                    continue
+                row, reason, detail = _classify(rec, panel, det, normal, errors)
+                if reason is None:
+                    calls.alterations.append(row)
+                else:
+                    reasons[reason] += 1
+                    calls.filtered.append(_filtered_row(sample, rec, row, reason, detail))
+                if _is_somatic_candidate(rec, det, normal, reason):
+                    somatic_vafs.append(rec.vaf)
+                    # not a panel alteration: a clone marker (SPEC 5.6), when its alleles are
+                    # plain bases (a symbolic or '*' allele cannot be counted in a BAM)
+                    if reason is not None and _plain_bases(rec.ref) and _plain_bases(rec.alt):
+                        markers[marker_key(rec.chrom, rec.pos, rec.ref, rec.alt)] = _gene_of(rec)
+            parts.append(
+                {
+                    "path": str(path),
+                    "dialect": reader.dialect,
+                    "sample_column": reader.sample,
+                    "build": reader.build,
+                    "contig_style": reader.contig_style,
+                    "used_index": reader.used_index,
+                    # panel_regions through the index or by scanning an unindexed text VCF
+                    "read_mode": (
+                        "whole_file" if reader.read_mode == "whole_file" else "panel_regions"
+                    ),
+                    "records_read": reader.records_read,
+                    # read by the dialect's convention though the header does not declare them
+                    **(
+                        {"undeclared_fields_read": reader.undeclared_fields}
+                        if reader.undeclared_fields
+                        else {}
+                    ),
+                }
+            )
+    info = dict(parts[0])
+    if len(parts) > 1:  # one draw in several files: each file's own facts, in the sheet's order
+        info["records_read"] = sum(part["records_read"] for part in parts)
+        info["files"] = parts
     return info, alleles, somatic_vafs, dict(sorted(markers.items()))
+
+
+def _duplicate_allele(rec: VariantRecord, path, seen: dict, several: bool) -> str:
+    """'' for an allele first met in this draw; the detail of a repeat in another file.
+
+    One draw's files (Strelka2's SNV and indel VCFs, shards with overlapping padding) should not
+    share an allele; one written twice with the same values is kept once (the repeat filtered as
+    duplicate_allele), with other values it is refused: which one is the draw's is not ours to
+    guess. Repeats within one file are left to the classification, as with a single file.
+    """
+    if not several or rec.problem or rec.inconsistency:
+        return ""
+    key = (rec.chrom, *minimal_allele(rec.pos, rec.ref, rec.alt))
+    values = (rec.depth, rec.alt_reads, rec.vaf, rec.filters)
+    first = seen.setdefault(key, (str(path), rec.record_no, values))
+    if first[0] == str(path):
+        return ""
+    if first[2] != values:
+        raise InputError(
+            path,
+            f"{rec.chrom}:{rec.pos} {rec.ref}>{rec.alt} (record {rec.record_no}) is also in "
+            f"{first[0]} (record {first[1]}) with other values (depth, alt reads, VAF, FILTER: "
+            f"{_shown(values)} here, {_shown(first[2])} there)",
+            "list each allele in one of the draw's vcf files, or give one file",
+        )
+    return f"also in {Path(first[0]).name} record {first[1]} with the same values"
+
+
+def _shown(values: tuple) -> str:
+    depth, alt_reads, vaf, filters = values
+    return f"{depth}/{alt_reads}/{vaf}/{';'.join(filters) or 'PASS'}"
 
 
 def marker_key(chrom: str, pos: int, ref: str, alt: str) -> str:

@@ -34,8 +34,10 @@ SUM_SLACK: dict[str, tuple[int, float]] = {
 }
 
 # What a field's Number is by the caller's convention, for a header that declares Number=.
-# (old GATK and VarDict headers declare AD that way).
-CONVENTIONAL_NUMBER = {"AD": "R", "ADF": "R", "ADR": "R", "AO": "A", "SB": "4", "DP4": "4"}
+# (old GATK and VarDict headers declare AD that way) or does not declare the field at all
+# (Strelka's TAR/TIR in a concatenated SNV + indel file).
+CONVENTIONAL_NUMBER = {"AD": "R", "ADF": "R", "ADR": "R", "AO": "A", "SB": "4", "DP4": "4",
+                       "TAR": "2", "TIR": "2"}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

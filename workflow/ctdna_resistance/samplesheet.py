@@ -47,6 +47,14 @@ class Sample:
     assay: Path | None = None  # a targeted-assay result (ddPCR/BEAMing export, issue 17)
     assay_sample: str | None = None  # the sample's name inside that export
     row: int = 0  # line number in the sample sheet, for messages
+    # further small-variant files of the draw, read with `vcf` as one draw: the vcf column lists
+    # them separated by ';' (Strelka2's SNV and indel VCFs, per-interval shards; issue 18)
+    vcf_more: tuple[Path, ...] = ()
+
+    @property
+    def vcfs(self) -> tuple[Path, ...]:
+        """Every small-variant file of the draw, in the sheet's order."""
+        return () if self.vcf is None else (self.vcf, *self.vcf_more)
 
     def inputs(self) -> dict[str, Path]:
         """Input files by role, for provenance and for Snakemake's input lists."""
@@ -55,6 +63,8 @@ class Sample:
             value = getattr(self, role)
             if value is not None:
                 found[role] = value
+        for number, more in enumerate(self.vcf_more, 2):
+            found[f"vcf_{number}"] = more
         return found
 
 
@@ -204,6 +214,25 @@ def _input_path(value: str, sheet: Path, row: int, column: str) -> Path | None:
     return path
 
 
+def _vcf_paths(value: str, sheet: Path, row: int) -> list[Path]:
+    """The vcf column's files: one, or several separated by ';' that are read as one draw."""
+    parts = [part.strip() for part in value.split(";")] if value.strip() else []
+    if any(not part for part in parts):
+        raise InputError(
+            sheet,
+            f"vcf {value!r} has an empty file name between ';'",
+            "list files as a.vcf.gz;b.vcf.gz",
+            record=row,
+        )
+    paths = [_input_path(part, sheet, row, "vcf") for part in parts]
+    repeated = sorted({str(p) for p in paths if paths.count(p) > 1})
+    if repeated:
+        raise InputError(
+            sheet, f"vcf lists {repeated[0]} twice", "list each small-variant file once", record=row
+        )
+    return paths
+
+
 # What to do about a schema violation, by the sample-sheet column it is in.
 _SAMPLE_FIXES = {
     "patient": "IDs are letters, digits, '.', '_' or '-', start with a letter or digit, max 64",
@@ -256,7 +285,11 @@ def read_sample_sheet(path, patient: str | None = None) -> list[Sample]:
                 record=number,
             )
         seen_date[(patient, date)] = number
-        files = {c: _input_path(row.get(c, ""), path, number, c) for c in PATH_COLUMNS}
+        vcfs = _vcf_paths(row.get("vcf", ""), path, number)
+        files = {
+            c: _input_path(row.get(c, ""), path, number, c) for c in PATH_COLUMNS if c != "vcf"
+        }
+        files["vcf"] = vcfs[0] if vcfs else None
         # a draw may bring only its BAM: the patient's known alleles and clone markers are
         # counted in it (tumour-informed tracking and the pooled ctDNA level, issue 20); or only
         # a targeted assay (ddPCR/BEAMing between sequencing draws, issue 17)
@@ -281,6 +314,7 @@ def read_sample_sheet(path, patient: str | None = None) -> list[Sample]:
                 caller=row.get("caller") or None,
                 tumor_fraction=float(tf) if tf else None,
                 row=number,
+                vcf_more=tuple(vcfs[1:]),
                 **files,
             )
         )

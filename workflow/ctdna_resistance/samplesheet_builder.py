@@ -9,8 +9,8 @@ paired run, ``<sample>`` for tumour-only; FreeBayes' docs write ``<normal>_vs_<t
 side is matched against the samples map):
   mutect2/      <dir>.mutect2.filtered.vcf.gz             vcf (the unfiltered .mutect2.vcf.gz is
                                                           skipped: FilterMutectCalls not applied)
-  strelka/      <dir>.strelka.somatic_snvs.vcf.gz         vcf (paired; somatic_indels skipped, one
-                <sample>.strelka.variants.vcf.gz          VCF per sample) / vcf (tumour-only)
+  strelka/      <dir>.strelka.somatic_snvs.vcf.gz         vcf, with its somatic_indels.vcf.gz as
+                <sample>.strelka.variants.vcf.gz          'snvs;indels' (paired) / vcf (tumour-only)
   freebayes/    <dir>.freebayes.vcf.gz                    vcf
   manta/        <dir>.manta.somatic_sv.vcf.gz             sv (paired) / .manta.tumor_sv.vcf.gz
                                                           (tumour-only); diploid_sv skipped
@@ -138,7 +138,7 @@ class SheetRow:
             "sample": self.mapped.sample,
             "collection_date": self.mapped.collection_date,
             "timepoint": self.mapped.timepoint,
-            "vcf": str(vcf.path) if vcf else "",
+            "vcf": ";".join(str(c.path) for c in (vcf, self.files.get("vcf_indels")) if c),
             "vcf_sample": self.vcf_sample,
             "caller": _SHEET_CALLER.get(vcf.caller, "") if vcf else "",
             "cnv": str(self.files["cnv"].path) if "cnv" in self.files else "",
@@ -312,11 +312,8 @@ def _sarek_run(tool: str, run_dir: Path, name: str, sample: str, scan: Scan) -> 
             if file.endswith(".strelka.somatic_snvs.vcf.gz"):
                 add("vcf", path)
             elif file.endswith(".strelka.somatic_indels.vcf.gz"):
-                skip(
-                    path,
-                    "Strelka2 somatic indels: the sheet takes one VCF per sample and the "
-                    "SNVs are used; merge both with `bcftools concat -a` to track indels",
-                )
+                # the indel half of the same calls: listed with the SNVs in the vcf column
+                add("vcf_indels", path)
             elif file.endswith(".strelka.variants.vcf.gz"):
                 add("vcf", path)  # tumour-only Strelka (germline model on the tumour)
             elif file.endswith(".strelka.genome.vcf.gz"):
@@ -433,11 +430,26 @@ def choose_files(
                 continue
             chosen = _choose(sample_id, kind, found, prefer)
             row.files[kind] = chosen
+            if kind == "vcf":
+                # Strelka2 writes SNVs and indels to two files of one run: one draw, both read
+                indels = [
+                    c for c in scan.candidates
+                    if c.sample == sample_id and c.kind == "vcf_indels"
+                    and c.path.parent == chosen.path.parent
+                ]  # fmt: skip
+                if indels:
+                    row.files["vcf_indels"] = indels[0]
             for other in found:
                 if other is not chosen:
                     row.skipped.append(
                         Skipped(other.path, _why_not(other, chosen, prefer), sample_id)
                     )
+        attached = row.files.get("vcf_indels")
+        for other in scan.candidates:
+            if other.sample == sample_id and other.kind == "vcf_indels" and other is not attached:
+                row.skipped.append(
+                    Skipped(other.path, "Strelka2 indels of calls that were not chosen", sample_id)
+                )
         if not any(kind in row.files for kind in ("vcf", "cnv", "sv")):
             raise InputError(
                 None,
@@ -523,6 +535,18 @@ def check_row(row: SheetRow, build: str) -> None:
             row.found.append(
                 f"vcf  {vcf.caller} ({reader.dialect}, column {reader.sample}): {vcf.path}"
             )
+        indels = row.files.get("vcf_indels")
+        if indels is not None:
+            with open_vcf(
+                indels.path,
+                sample=row.vcf_sample or None,
+                caller=_SHEET_CALLER.get(indels.caller),
+                expected_build=build,
+            ) as reader:
+                row.found.append(
+                    f"vcf  {indels.caller} indels ({reader.dialect}, column {reader.sample}): "
+                    f"{indels.path}"
+                )
     if "cnv" in row.files:
         cnv = row.files["cnv"]
         result = read_copy_number(cnv.path, expected_build=build)

@@ -748,6 +748,11 @@ class VcfReader:
 
     # -- context manager ------------------------------------------------------------------------
 
+    @property
+    def undeclared_fields(self) -> list[str]:
+        """FORMAT keys read although the header does not declare them (e.g. Strelka TAR/TIR)."""
+        return sorted(f"FORMAT/{key}" for key in self._context.undeclared)
+
     def close(self) -> None:
         """Release the htslib handle."""
         vcf = getattr(self, "_vcf", None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
@@ -207,11 +207,36 @@ class AlleleCounts:
 
 @dataclass(frozen=True, slots=True)
 class CountContext:
-    """Per-file facts the counting functions need."""
+    """Per-file facts the counting functions need.
+
+    ``undeclared`` collects the FORMAT keys a dialect read although the header does not declare
+    them (Strelka's TAR/TIR in a file that concatenates its SNV and indel halves), for the
+    accounting to say so.
+    """
 
     fields: HeaderFields
     sample_index: int | None
     sample: str | None
+    undeclared: set = field(default_factory=set)
+
+
+# FORMAT keys a dialect writes that a concatenated file may not declare (issue 18): read from the
+# record as htslib hands them over (a String '900,910'), with a note in the accounting.
+UNDECLARED_READABLE = {"strelka2": ("TAR", "TIR")}
+
+
+def _undeclared_ints(variant, key: str, ctx: CountContext, dialect: str) -> list[int] | None:
+    """An undeclared FORMAT key of the dialect's, as integers; None when absent or not counts."""
+    if key not in UNDECLARED_READABLE.get(dialect, ()) or ctx.sample_index is None:
+        return None
+    if key in ctx.fields.format or key not in (variant.FORMAT or []):
+        return None
+    text = str(np.asarray(variant.format(key))[ctx.sample_index])
+    parts = text.split(",")
+    if not all(part.strip().lstrip("-").isdigit() for part in parts):
+        return None
+    ctx.undeclared.add(key)
+    return [int(part) for part in parts]
 
 
 def _ints(variant, key: str, ctx: CountContext) -> list[int | None] | None:
@@ -367,10 +392,12 @@ def _count_strelka2(variant, n_alts: int, ctx: CountContext) -> list[AlleleCount
             else:
                 counts.append(AlleleCounts(depth, alt_reads, _computed_vaf(alt_reads, depth)))
         return counts
-    if {"TAR", "TIR"} <= ctx.fields.format.keys():
+    undeclared = {key: _undeclared_ints(variant, key, ctx, "strelka2") for key in ("TAR", "TIR")}
+    if {"TAR", "TIR"} <= ctx.fields.format.keys() or all(undeclared.values()):
         if n_alts != 1:
             return _same_problem(n_alts, "Strelka TAR/TIR count one indel allele per record")
-        tar, tir = _first(_ints(variant, "TAR", ctx)), _first(_ints(variant, "TIR", ctx))
+        tar = _first(undeclared["TAR"] or _ints(variant, "TAR", ctx))
+        tir = _first(undeclared["TIR"] or _ints(variant, "TIR", ctx))
         if tar is None or tir is None:
             return _same_problem(1, "no tier-1 TAR/TIR counts for this record")
         return [AlleleCounts(tar + tir, tir, _computed_vaf(tir, tar + tir))]
@@ -515,6 +542,9 @@ def read_fields(dialect: str, variant, ctx: CountContext) -> dict[str, FieldValu
     for kind, key in READ_FIELDS[dialect]:
         declared = ctx.fields.info if kind == "INFO" else ctx.fields.format
         if key not in declared:
+            values = _undeclared_ints(variant, key, ctx, dialect) if kind == "FORMAT" else None
+            if values is not None:  # checked by the caller's convention (Number=2 for TAR/TIR)
+                found[key] = FieldValues(kind, key, ".", "Integer", tuple(values))
             continue
         values = _info_values(variant, key) if kind == "INFO" else _format_values(variant, key, ctx)
         if values is not None:
