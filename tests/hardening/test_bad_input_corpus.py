@@ -167,6 +167,11 @@ def test_case_through_snakemake(case, tmp_path):
     if case.outcome == "filtered":
         assert done.returncode == 0, done.stderr[-3000:]
         assert_filtered(case, prepared.outdir)
+        # and the draw's report says so in its QC section (JSON and HTML)
+        report = prepared.outdir / "patients" / "P1" / "reports" / "S1.json"
+        qc = json.loads(report.read_text())["qc"]
+        assert qc["filter_reasons"] == {case.reason: qc["filtered"]}, qc
+        assert f"<th>filtered: {case.reason}</th>" in report.with_suffix(".html").read_text()
         return
     assert done.returncode != 0
     # the prepared panel (out/panel/) and the background table (out/background/) are outputs
