@@ -1,11 +1,12 @@
 """Build a per-site background from normal plasmas (issue 20): count, fit, write one table.
 
-Counting (per normal, at every covered position of the panel's regions and any extra BED): the
-htslib pileup engine through pysam, with the re-genotyper's read filters (``GenotypeSettings``:
-duplicate, secondary, supplementary, QC-fail and unmapped reads skipped, MAPQ and base-quality
-thresholds, overlapping mates counted once by htslib's own overlap rule, orphan pairs kept, no
-BAQ), so the counts equal ``samtools mpileup -B -A -q Q -Q B --ff ...`` per base and strand (a
-test checks it). Depth = reads with a base there (A/C/G/T/N); deletions and skips are not counted.
+Counting (per normal, at every covered position of the panel's regions and any extra BED):
+samtools mpileup itself (pysam's bundled samtools) with the re-genotyper's read filters
+(``GenotypeSettings``: duplicate, secondary, supplementary, QC-fail and unmapped reads skipped,
+MAPQ and base-quality thresholds, overlapping mates counted once by htslib's overlap rule, orphan
+pairs kept, no BAQ: ``-B -A -q Q -Q B --ff ...``), per base and strand (tests compare the counts
+with the samtools command). Depth = reads with a base there (A/C/G/T/N); deletions and skips are
+not counted. The normals are opened with pysam first, to refuse a missing index or another build.
 
 Fitting, for each position and alternative base (SNVs; MNVs and indels are left to the scalar
 model):
@@ -38,6 +39,7 @@ model):
 from __future__ import annotations
 
 import os
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +75,8 @@ DEFAULT_FIT = {
     "chip_min_vaf": 0.005,
 }
 _CHUNK = 200_000  # positions counted at once per normal (memory: 10 int32 per position)
+_READ_START = re.compile(r"\^.")
+_INDEL = re.compile(r"[+-](\d+)")
 _BASES = "ACGTN"
 _CONTIG_ORDER = {name: rank for rank, name in enumerate([*map(str, range(1, 23)), "X", "Y", "MT"])}
 _MIN_ALT_FOR_RHO = 5
@@ -173,28 +177,66 @@ def check_reference(path, fasta, panel, regions) -> dict[str, str]:
     return contigs
 
 
-def count_normal(
-    bam, fasta, contig: str, start: int, end: int, settings: GenotypeSettings
-) -> np.ndarray:
-    """Base counts (end - start + 1, 2 strands, ACGTN) in one open BAM, 1-based inclusive span.
+def _mpileup_arguments(settings: GenotypeSettings) -> list[str]:
+    """samtools mpileup options for the re-genotyper's read filters (GenotypeSettings)."""
+    flags = [
+        name
+        for name, skip in (
+            ("UNMAP", True), ("SECONDARY", settings.skip_secondary),
+            ("QCFAIL", settings.skip_qcfail), ("DUP", settings.skip_duplicates),
+            ("SUPPLEMENTARY", settings.skip_supplementary),
+        )
+        if skip
+    ]  # fmt: skip
+    arguments = ["-B", "-A", "-d", "0", "-q", str(settings.min_mapping_quality)]
+    arguments += ["-Q", str(settings.min_base_quality), "--ff", ",".join(flags)]
+    return arguments + ([] if settings.count_overlapping_mates_once else ["-x"])
 
-    pysam's "samtools" stepper (it needs the FASTA) is the one that applies the MAPQ filter and
-    the flag filter as samtools mpileup does; "all" and "nofilter" skip one or both."""
-    counts = np.zeros((end - start + 1, 2, len(_BASES)), dtype=np.int32)
-    columns = bam.pileup(
-        contig, start - 1, end, truncate=True, stepper="samtools", fastafile=fasta,
-        redo_baq=False, adjust_capq_threshold=0,
-        flag_filter=settings.skip_flags, min_base_quality=settings.min_base_quality,
-        min_mapping_quality=settings.min_mapping_quality,
-        ignore_overlaps=settings.count_overlapping_mates_once, ignore_orphans=False,
-        compute_baq=False, max_depth=2_000_000_000,
-    )  # fmt: skip
-    for column in columns:
-        bases = "".join(column.get_query_sequences())
-        row = counts[column.reference_pos - start + 1]
+
+def _strip_markers(bases: str) -> str:
+    """mpileup's read bases without read starts (^ and its MAPQ), ends ($) and indel markers."""
+    bases = _READ_START.sub("", bases).replace("$", "")
+    if "+" not in bases and "-" not in bases:
+        return bases
+    kept, index = [], 0
+    for marker in _INDEL.finditer(bases):
+        if marker.start() < index:
+            continue
+        kept.append(bases[index : marker.start()])
+        index = marker.end() + int(marker.group(1))
+    kept.append(bases[index:])
+    return "".join(kept)
+
+
+def count_normal(path, contig: str, start: int, end: int, settings: GenotypeSettings) -> dict:
+    """Base counts per covered position (1-based) of one BAM over a 1-based inclusive span:
+    {pos: (2 strands, ACGTN) int32 array}. samtools mpileup itself (pysam's bundled samtools)
+    with the re-genotyper's filters: upper case = forward strand, lower case = reverse. Unlike
+    pysam's pileup "samtools" stepper it needs no FASTA, which htslib would load whole for
+    every region."""
+    import pysam
+
+    try:
+        text = pysam.mpileup(
+            *_mpileup_arguments(settings), "-r", f"{contig}:{start}-{end}", str(path)
+        )
+    except pysam.SamtoolsError as error:
+        message = str(error).strip().splitlines()[-1] if str(error).strip() else "failed"
+        raise InputError(
+            path, f"samtools mpileup cannot read {contig}:{start}-{end} ({message})",
+            "the BAM is truncated or corrupt: re-copy or regenerate it",
+        ) from None  # fmt: skip
+    counts = {}
+    for line in text.splitlines():
+        fields = line.split("\t")
+        if len(fields) < 5 or fields[3] == "0":
+            continue
+        bases = _strip_markers(fields[4])
+        row = np.zeros((2, len(_BASES)), dtype=np.int32)
         for index, base in enumerate(_BASES):
             row[0, index] = bases.count(base)
             row[1, index] = bases.count(base.lower())
+        counts[int(fields[1])] = row
     return counts
 
 
@@ -214,32 +256,33 @@ def count_normals(normals, reference, regions, settings, build) -> Counts:
             for start in range(region_start, region_end + 1, _CHUNK):
                 end = min(region_end, start + _CHUNK - 1)
                 per_normal = []
-                for _, path, bam, names in bams:
+                for _, path, _bam, names in bams:
                     if chrom not in names:
                         raise InputError(
                             path, f"no contig {chrom} (or chr{chrom}) in the BAM header",
                             "give BAMs aligned to the same reference as the patients",
                         )  # fmt: skip
-                    per_normal.append(count_normal(bam, fasta, names[chrom], start, end, settings))
-                stacked = np.stack(per_normal, axis=1)  # (L, normals, 2, 5)
-                covered = np.flatnonzero(stacked.sum(axis=(1, 2, 3)) > 0)
-                if not covered.size:
+                    per_normal.append(count_normal(path, names[chrom], start, end, settings))
+                positions = sorted({pos for found in per_normal for pos in found})
+                if not positions:
                     continue
                 length = fasta.get_reference_length(contigs[chrom])
                 fetch_end = min(end + 1, length)
                 window = fasta.fetch(contigs[chrom], max(0, start - 2), fetch_end).upper()
                 offset = start - 1 - max(0, start - 2)
-                for index in covered:
-                    at = offset + int(index)
+                empty = np.zeros((2, len(_BASES)), dtype=np.int32)
+                for pos in positions:
+                    at = offset + pos - start
                     ref = window[at] if at < len(window) else "N"
                     if ref not in "ACGT":
                         continue
                     context = window[at - 1 : at + 2] if at >= 1 else ""
                     chrom_list.append(chrom)
-                    pos_list.append(start + int(index))
+                    pos_list.append(pos)
                     ref_list.append(ref)
                     context_list.append(context if len(context) == 3 else "")
-                    base_chunks.append(stacked[index])
+                    # (normals, 2 strands, ACGTN): zeros where a normal has no read there
+                    base_chunks.append(np.stack([found.get(pos, empty) for found in per_normal]))
     finally:
         for *_, bam, _ in bams:
             bam.close()
