@@ -101,6 +101,11 @@ class SiteModel:
         )
 
 
+def _one_strand_minimum(min_alt_reads: int) -> int:
+    """min_alt_reads on one strand: half the reads, so half the minimum (at least 1)."""
+    return max(1, (min_alt_reads + 1) // 2)
+
+
 @dataclass(frozen=True)
 class StrandTest:
     """SPEC 5.2's rule on one read strand, against that strand's background error."""
@@ -116,12 +121,11 @@ class StrandTest:
         return error_at_least(self.alt_reads, self.depth, self.error, self.overdispersion)
 
     def supported(self, *, alpha: float, min_alt_reads: int) -> bool:
-        # min_alt_reads on one strand: half the reads, so half the minimum (at least 1)
-        needed = max(1, (min_alt_reads + 1) // 2)
+        needed = _one_strand_minimum(min_alt_reads)
         return self.depth > 0 and self.alt_reads >= needed and self.p_value < alpha
 
     def lod95(self, *, alpha: float, min_alt_reads: int) -> float | None:
-        needed = max(1, (min_alt_reads + 1) // 2)
+        needed = _one_strand_minimum(min_alt_reads)
         return lod95_against(self.depth, self.error, self.overdispersion, alpha, needed)
 
     @property

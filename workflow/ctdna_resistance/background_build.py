@@ -240,52 +240,48 @@ def count_normal(path, contig: str, start: int, end: int, settings: GenotypeSett
     return counts
 
 
-def count_normals(normals, reference, regions, settings, build) -> Counts:
+def count_normals(normals, fasta, regions, settings, build) -> Counts:
     """Counts at every position of ``regions`` that at least one normal covers (ref base ACGT)."""
-    fasta = reference
     contigs = {normalise_contig(name): name for name in fasta.references}
-    bams = []
-    for name, path in normals:
-        bam = open_alignments(str(path), reference.filename.decode())
-        check_build(str(path), bam, build)
-        names = {normalise_contig(n): n for n in bam.references}
-        bams.append((name, path, bam, names))
-    chrom_list, pos_list, ref_list, context_list, base_chunks = [], [], [], [], []
-    try:
-        for chrom, region_start, region_end in regions:
-            for start in range(region_start, region_end + 1, _CHUNK):
-                end = min(region_end, start + _CHUNK - 1)
-                per_normal = []
-                for _, path, _bam, names in bams:
-                    if chrom not in names:
-                        raise InputError(
-                            path, f"no contig {chrom} (or chr{chrom}) in the BAM header",
-                            "give BAMs aligned to the same reference as the patients",
-                        )  # fmt: skip
-                    per_normal.append(count_normal(path, names[chrom], start, end, settings))
-                positions = sorted({pos for found in per_normal for pos in found})
-                if not positions:
-                    continue
-                length = fasta.get_reference_length(contigs[chrom])
-                fetch_end = min(end + 1, length)
-                window = fasta.fetch(contigs[chrom], max(0, start - 2), fetch_end).upper()
-                offset = start - 1 - max(0, start - 2)
-                empty = np.zeros((2, len(_BASES)), dtype=np.int32)
-                for pos in positions:
-                    at = offset + pos - start
-                    ref = window[at] if at < len(window) else "N"
-                    if ref not in "ACGT":
-                        continue
-                    context = window[at - 1 : at + 2] if at >= 1 else ""
-                    chrom_list.append(chrom)
-                    pos_list.append(pos)
-                    ref_list.append(ref)
-                    context_list.append(context if len(context) == 3 else "")
-                    # (normals, 2 strands, ACGTN): zeros where a normal has no read there
-                    base_chunks.append(np.stack([found.get(pos, empty) for found in per_normal]))
-    finally:
-        for *_, bam, _ in bams:
+    bams = []  # (path, panel contig -> the BAM's name); each BAM opened only to check it
+    for _, path in normals:
+        bam = open_alignments(str(path), fasta.filename.decode())
+        try:
+            check_build(str(path), bam, build)
+            bams.append((path, {normalise_contig(n): n for n in bam.references}))
+        finally:
             bam.close()
+    chrom_list, pos_list, ref_list, context_list, base_chunks = [], [], [], [], []
+    empty = np.zeros((2, len(_BASES)), dtype=np.int32)
+    for chrom, region_start, region_end in regions:
+        for start in range(region_start, region_end + 1, _CHUNK):
+            end = min(region_end, start + _CHUNK - 1)
+            per_normal = []
+            for path, names in bams:
+                if chrom not in names:
+                    raise InputError(
+                        path, f"no contig {chrom} (or chr{chrom}) in the BAM header",
+                        "give BAMs aligned to the same reference as the patients",
+                    )  # fmt: skip
+                per_normal.append(count_normal(path, names[chrom], start, end, settings))
+            positions = sorted({pos for found in per_normal for pos in found})
+            if not positions:
+                continue
+            fetch_end = min(end + 1, fasta.get_reference_length(contigs[chrom]))
+            window = fasta.fetch(contigs[chrom], max(0, start - 2), fetch_end).upper()
+            offset = start - 1 - max(0, start - 2)
+            for pos in positions:
+                at = offset + pos - start
+                ref = window[at] if at < len(window) else "N"
+                if ref not in "ACGT":
+                    continue
+                context = window[at - 1 : at + 2] if at >= 1 else ""
+                chrom_list.append(chrom)
+                pos_list.append(pos)
+                ref_list.append(ref)
+                context_list.append(context if len(context) == 3 else "")
+                # (normals, 2 strands, ACGTN): zeros where a normal has no read there
+                base_chunks.append(np.stack([found.get(pos, empty) for found in per_normal]))
     shape = (0, len(normals), 2, len(_BASES))
     return Counts(
         chrom_list,

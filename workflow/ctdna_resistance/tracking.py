@@ -474,23 +474,22 @@ def _observe_evidence(key: str, draw: DrawData, det: dict, model) -> Observation
     if not ev.depth:
         obs.note = f"no reads at the site in the {ev.source}"
         return obs
-    obs.lod95 = model.lod95(ev.depth, alpha=det["alpha"], min_alt_reads=det["min_alt_reads"])
+    # the clean strand's test where the normals' error sits on one strand (None: both strands)
     strand = model.clean_strand(ev.depth_fwd, ev.alt_fwd, ev.depth, ev.alt_reads)
+    rule = {"alpha": det["alpha"], "min_alt_reads": det["min_alt_reads"]}
+    obs.lod95 = strand.lod95(**rule) if strand is not None else model.lod95(ev.depth, **rule)
     if ev.alt_reads is not None:
         obs.vaf = ev.alt_reads / ev.depth
-        obs.p_value = model.p_value(ev.alt_reads, ev.depth)
-        if strand is not None:
-            obs.p_value = strand.p_value
-            obs.lod95 = strand.lod95(alpha=det["alpha"], min_alt_reads=det["min_alt_reads"])
+        obs.p_value = (
+            strand.p_value if strand is not None else model.p_value(ev.alt_reads, ev.depth)
+        )
     if ev.depth < det["min_depth"]:
         obs.status = "not_evaluable"
         obs.note = f"{ev.source} depth {ev.depth} < min_depth {det['min_depth']}"
     elif ev.alt_reads is not None and (
-        strand.supported(alpha=det["alpha"], min_alt_reads=det["min_alt_reads"])
+        strand.supported(**rule)
         if strand is not None
-        else model.supported(
-            ev.alt_reads, ev.depth, alpha=det["alpha"], min_alt_reads=det["min_alt_reads"]
-        )
+        else model.supported(ev.alt_reads, ev.depth, **rule)
     ):
         obs.status = "detected"
         obs.note = "tumour-informed: counted in the BAM at a site the caller did not report"
