@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import draw_folder
 from hardening_corpus import CORPUS, ERROR_PREFIX, error_lines, load_cases, output_files, prepare
 
 from ctdna_resistance.io.vcf_dialects import DIALECTS
@@ -130,7 +131,7 @@ def test_case_through_the_real_command_line(case, tmp_path):
 
 
 def assert_filtered(case, outdir: Path) -> None:
-    folder = outdir / "samples" / "S1"
+    folder = draw_folder(outdir, "S1")
     filtered = read_tsv(folder / "filtered.tsv")
     reported = read_tsv(folder / "alterations.tsv")
     accounting = json.loads((folder / "accounting.json").read_text())
