@@ -129,6 +129,8 @@ def runs(slurm, tmp_path_factory):
         [
             *(sys.executable, "-m", "snakemake", "--snakefile", REPO / "Snakefile"),
             *("--profile", SLURM_PROFILE, "--jobs", "4", "--latency-wait", "5"),
+            # the profile's group jobs ask for 4 cores; this machine's one node has 2
+            *("--cores", "2"),
             *("--slurm-no-account", "--slurm-status-command", "squeue"),
             # the profile's 40 s wait before the first status check suits a busy cluster, not this
             *("--slurm-init-seconds-before-status-checks", "2"),
@@ -165,9 +167,9 @@ def test_every_job_with_code_ran_as_a_slurm_job(runs):
     in_groups = set()
     for slurm_id, slurm_log in groups.values():
         # slurmd writes sbatch's --output file: it exists only if SLURM ran the group
-        assert slurm_log == runs["base"] / "slurm_logs" / f"group_{PATIENT_GROUP}" / (
-            f"{slurm_id}.log"
-        )
+        # the plugin names a group job's folder group_<group>_<its rules>
+        folder = f"group_{PATIENT_GROUP}_{PATIENT_RULE}"
+        assert slurm_log == runs["base"] / "slurm_logs" / folder / f"{slurm_id}.log"
         text = slurm_log.read_text()
         in_groups |= {patient for patient in re.findall(r"wildcards: patient=(\S+)", text)}
         assert f"rule {PATIENT_RULE}:" in text, f"SLURM job {slurm_id} ran no patient"
