@@ -51,7 +51,7 @@ def copies_per_partition(negatives: int, accepted: int) -> float:
         raise ValueError("no accepted partitions")
     if negatives <= 0:
         return math.inf
-    return -math.log(negatives / accepted)
+    return math.log(accepted / negatives)  # not -log(n/N): that is -0.0 with no positives
 
 
 def concentration(copies_per_part: float, volume_nl: float = DEFAULT_PARTITION_VOLUME_NL) -> float:

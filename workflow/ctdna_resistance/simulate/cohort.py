@@ -16,6 +16,9 @@ import yaml
 
 from ctdna_resistance.errors import InputError
 from ctdna_resistance.records import BUILDS
+from ctdna_resistance.simulate.assay_plates import ACCEPTED_DROPLETS
+from ctdna_resistance.simulate.assay_plates import FALSE_POSITIVE_RATE as ASSAY_FALSE_POSITIVE_RATE
+from ctdna_resistance.simulate.assay_plates import INPUT_COPIES as ASSAY_INPUT_COPIES
 from ctdna_resistance.simulate.cohort_files import (
     BAM_ERROR_RATE,
     write_cohort,
@@ -58,7 +61,7 @@ def _check_arguments(outdir: Path, seed: int, n_patients: int, n_draws: int, bui
 
 def _regenerate_command(
     outdir: Path, seed: int, n_patients: int, n_draws: int, panel_path: Path, build: str,
-    n_normals: int,
+    n_normals: int, n_ddpcr_patients: int,
 ) -> str:  # fmt: skip
     # the flags of `ctdna-resistance simulate` in cli.py
     words = [
@@ -66,11 +69,13 @@ def _regenerate_command(
         "--patients", str(n_patients), "--draws", str(n_draws), "--panel", str(panel_path),
         "--build", build, "--normals", str(n_normals),
     ]  # fmt: skip
+    if n_ddpcr_patients:
+        words += ["--ddpcr-patients", str(n_ddpcr_patients)]
     return shlex.join(words)
 
 
-def _model_params() -> dict:
-    return {
+def _model_params(with_ddpcr: bool) -> dict:
+    model = {
         "baseline_date": BASELINE_DATE.isoformat(),
         "patient_stagger_days": PATIENT_STAGGER_DAYS,
         "draw_interval_weeks": {"up_to_progression": [8, 12], "after_progression": [4, 12]},
@@ -112,6 +117,16 @@ def _model_params() -> dict:
             "fragments": "Binomial(NB(mean depth / 2), VAF), 55% split / 45% spanning",
             "record": "written when >= 2 alt fragments, PASS when >= 5",
         },
+        "ddpcr": {
+            "patients": "after the others, own streams; NGS at the first and last draw, ddPCR "
+            "between (on anti-EGFR throughout, progressing at the last draw)",
+            "plate": "per target: sample well (A), wild-type control (G), NTC (H)",
+            "copies": "mutant Poisson(C f), wild-type Poisson(C (1 - f)), f = TF * CCF / 2, "
+            f"C uniform {list(ASSAY_INPUT_COPIES)} genome copies per well",
+            "false_positive_copies": f"Poisson({ASSAY_FALSE_POSITIVE_RATE} x wild-type copies)",
+            "droplets": f"uniform {list(ACCEPTED_DROPLETS)} accepted, each copy in one at random",
+            "expected_status": "detected when C f >= 15, not_detected when f = 0, else either",
+        },
         "bam": {
             "patient": "the second patient (the first when there is one)",
             "fragments_per_site": "mean depth * 0.2, within 200-800 (kept small)",
@@ -119,6 +134,9 @@ def _model_params() -> dict:
             "vaf": "the truth VAF of each resistance site at that draw",
         },
     }
+    if not with_ddpcr:
+        del model["ddpcr"]
+    return model
 
 
 def simulate_cohort(
@@ -130,11 +148,18 @@ def simulate_cohort(
     panel_path: Path,
     build: str = "GRCh38",
     n_normals: int = N_NORMALS,
+    n_ddpcr_patients: int = 0,
 ) -> None:
-    """Write a synthetic serial-plasma cohort with its truth into ``outdir`` (new or empty), and
-    ``n_normals`` normal plasmas (``simulate.normals``; 0: none)."""
+    """Write a synthetic serial-plasma cohort with its truth into ``outdir`` (new or empty),
+    ``n_normals`` normal plasmas (``simulate.normals``; 0: none) and ``n_ddpcr_patients`` more
+    patients followed by ddPCR between their first and last draws (``simulate.assay_plates``)."""
     outdir = Path(outdir)
     _check_arguments(outdir, seed, n_patients, n_draws, build)
+    if not 0 <= n_ddpcr_patients <= 99 or (n_ddpcr_patients and n_draws < 3):
+        raise InputError(
+            None, f"ddpcr_patients must be 0-99 with at least 3 draws, got {n_ddpcr_patients}",
+            "pass --ddpcr-patients 1 --draws 4",
+        )  # fmt: skip
     panel = read_panel_sites(Path(panel_path), build)
     pre_existing_index = 2 if n_patients >= 3 else (n_patients - 1 if n_patients >= 2 else None)
 
@@ -145,19 +170,23 @@ def simulate_cohort(
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
     try:
         patient_params, reference = write_cohort(
-            staging, seed, n_patients, n_draws, panel, build, pre_existing_index, panel_path, design
-        )
+            staging, seed, n_patients, n_draws, panel, build, pre_existing_index, panel_path,
+            design, n_ddpcr_patients,
+        )  # fmt: skip
+        # the normals cover the sequenced patients' sites only, so that adding a patient followed
+        # by ddPCR leaves the normal plasmas (and the others' background) as they were
         normals = write_normal_plasmas(
-            staging, design, reference=reference, patients=patient_params
+            staging, design, reference=reference, patients=patient_params[:n_patients]
         )
         params = {
             "generator": "ctdna-resistance simulate",
             "command": _regenerate_command(
-                outdir, seed, n_patients, n_draws, panel_path, build, n_normals
+                outdir, seed, n_patients, n_draws, panel_path, build, n_normals, n_ddpcr_patients
             ),
             "seed": seed,
             "n_patients": n_patients,
             "n_draws": n_draws,
+            **({"n_ddpcr_patients": n_ddpcr_patients} if n_ddpcr_patients else {}),
             "build": build,
             "panel": {
                 "path": str(panel_path),
@@ -166,7 +195,7 @@ def simulate_cohort(
                 "sha256": panel.sha256,
                 "hotspots_with_coordinates": len(panel.hotspots),
             },
-            "model": _model_params(),
+            "model": _model_params(with_ddpcr=n_ddpcr_patients > 0),
             # the FASTA the BAMs were written against (give it as the workflow's `reference`)
             "reference": reference,
             "normals": normals,

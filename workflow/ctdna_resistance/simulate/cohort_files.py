@@ -9,8 +9,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ctdna_resistance.assay_targets import UnknownTarget, resolve_target
 from ctdna_resistance.panel import load_panel
 from ctdna_resistance.simulate import artefacts
+from ctdna_resistance.simulate.assay_plates import (
+    expected_status,
+    render_quantasoft,
+    simulate_plate,
+)
 from ctdna_resistance.simulate.bam import write_plasma_bam, write_reference
 from ctdna_resistance.simulate.cn_writers import (
     FocalGain,
@@ -69,6 +75,14 @@ SAMPLE_COLUMNS = (
     "patient", "sample", "collection_date", "vcf", "vcf_sample", "normal_vcf", "tumor_fraction",
     "timepoint", "cnv", "sv", "sv_sample", "bam",
 )  # fmt: skip
+ASSAY_SAMPLE_COLUMNS = ("assay", "assay_sample")  # only in cohorts with a patient on ddPCR
+ASSAY_STREAM = 2000003  # the ddPCR patients' random streams: [seed, ASSAY_STREAM + k, part]
+TRUTH_ASSAY_COLUMNS = (
+    "patient", "sample", "collection_date", "timepoint", "platform", "well", "role", "target",
+    "gene", "protein", "chrom", "pos", "ref", "alt", "clone", "true_fraction", "input_copies",
+    "mutant_copies", "wildtype_copies", "false_positive_copies", "accepted_droplets",
+    "mutant_positives", "wildtype_positives", "expected_status",
+)  # fmt: skip
 TREATMENT_COLUMNS = ("patient", "agent", "start_date", "end_date", "line")
 TRUTH_COLUMNS = (
     "patient", "sample", "collection_date", "category", "gene", "protein", "chrom", "pos", "ref",
@@ -121,29 +135,45 @@ class _DrawFiles:
 def write_cohort(
     root: Path, seed: int, n_patients: int, n_draws: int, panel: PanelSites, build: str,
     pre_existing_index: int | None, panel_path: Path, design: BackgroundDesign,
+    n_assay_patients: int = 0,
 ) -> tuple[list[dict], dict | None]:  # fmt: skip
     """Write samples, treatments, truth, VCFs, copy-number and SV files and BAMs into ``root``;
-    return per-patient parameters and the BAM reference's parameters (None without BAMs)."""
-    for folder in ("vcf", "normal", "cnv", "sv"):
+    return per-patient parameters and the BAM reference's parameters (None without BAMs).
+
+    The ``n_assay_patients`` patients after the others are followed by ddPCR between their first
+    and last (sequenced) draws: a QuantaSoft export per assayed draw (``assay/``), the sheet's
+    ``assay`` and ``assay_sample`` columns, and truth_assays.tsv. They draw from streams of
+    their own (ASSAY_STREAM), so the other patients are the same with or without them."""
+    for folder in ("vcf", "normal", "cnv", "sv") + (("assay",) if n_assay_patients else ()):
         (root / folder).mkdir()
     full_panel = load_panel(panel_path, build)
     bam_index = 1 if n_patients >= 2 else 0
     sample_rows, treatment_rows, truth_rows, truth_sample_rows, all_params = [], [], [], [], []
+    assay_truth_rows = []
+    # a ddPCR patient's alleles are not at the normals' artefacts, which its sequenced draws show
+    artefact_sites = frozenset((allele.chrom, allele.pos) for allele in design.special)
     reference_params = None
-    for index in range(n_patients):
-        design_rng = np.random.default_rng([seed, index, 0])
-        counts_rng = np.random.default_rng([seed, index, 1])
-        cosmetic_rng = np.random.default_rng([seed, index, 2])
+    for index in range(n_patients + n_assay_patients):
+        followed_by_ddpcr = index >= n_patients
+        stream = ASSAY_STREAM + index - n_patients if followed_by_ddpcr else index
+        design_rng = np.random.default_rng([seed, stream, 0])
+        counts_rng = np.random.default_rng([seed, stream, 1])
+        cosmetic_rng = np.random.default_rng([seed, stream, 2])
         # copy number, SVs and BAMs draw from their own streams, so the small variants stay the
         # same whatever is added here
-        structural_rng = np.random.default_rng([seed, index, 3])
-        evidence_rng = np.random.default_rng([seed, index, 4])
-        bam_rng = np.random.default_rng([seed, index, 5])
-        passenger_rng = np.random.default_rng([seed, index, 6])
-        artefact_rng, artefact_cosmetic_rng = artefacts.patient_streams(seed, index)
+        structural_rng = np.random.default_rng([seed, stream, 3])
+        evidence_rng = np.random.default_rng([seed, stream, 4])
+        bam_rng = np.random.default_rng([seed, stream, 5])
+        passenger_rng = np.random.default_rng([seed, stream, 6])
+        plate_rng = np.random.default_rng([seed, stream, 7])
+        artefact_rng, artefact_cosmetic_rng = artefacts.patient_streams(seed, stream)
         plan = design_patient(
-            index, n_draws, panel, build, design_rng, pre_existing=index == pre_existing_index
-        )
+            index, n_draws, panel, build, design_rng,
+            pre_existing=index == pre_existing_index or followed_by_ddpcr,
+            on_anti_egfr_throughout=followed_by_ddpcr,
+            avoid=artefact_sites if followed_by_ddpcr else frozenset(),
+        )  # fmt: skip
+        assay_draws = range(1, n_draws - 1) if followed_by_ddpcr else range(0)
         add_passengers(plan, panel, build, passenger_rng)
         normal_counts = sample_normal(plan, counts_rng)
         draws = simulate_draws(plan, counts_rng)
@@ -167,6 +197,18 @@ def write_cohort(
         for draw, (day, observations) in enumerate(zip(plan.draw_days, draws, strict=True)):
             sample = plan.sample_id(draw)
             collected = plan.day_date(day)
+            if draw in assay_draws:
+                tf, ccf = states[draw]
+                tumour_fractions.append(tf)
+                sheet_row, truth = _write_assay_draw(
+                    root, plan, draw, tf, ccf, full_panel, plate_rng
+                )
+                sample_rows.append(sheet_row)
+                assay_truth_rows += truth
+                where = (plan.patient, sample, collected.isoformat())
+                on_therapy = int(plan.on_anti_egfr(day))
+                truth_sample_rows.append((*where, f"T{draw}", day, on_therapy, f"{tf:.6f}", ""))
+                continue
             ctx = VcfContext(build, plan.chr_style, sample, normal_name, collected)
             records = [
                 _call_record(obs, normal_counts[obs.site])
@@ -199,7 +241,7 @@ def write_cohort(
                 vcf_rel, "TUMOR" if strelka else "", normal_rel, sheet_tf, f"T{draw}",
                 extra.cnv, extra.sv, extra.sv_sample, extra.bam,
             )  # fmt: skip
-            sample_rows.append((*where, *sheet_fields))
+            sample_rows.append((*where, *sheet_fields) + (("", "") if n_assay_patients else ()))
             on_therapy = int(plan.on_anti_egfr(day))
             depth_text = f"{plan.mean_depths[draw]:.0f}"
             truth_sample_rows.append((*where, f"T{draw}", day, on_therapy, f"{tf:.6f}", depth_text))
@@ -207,6 +249,13 @@ def write_cohort(
         treatment_rows += _treatment_rows(plan)
         params = patient_params(plan, tumour_fractions)
         params["structural"] = _structural_params(structural, index == bam_index, plan)
+        if followed_by_ddpcr:
+            params["assay"] = {
+                "platform": "ddpcr",
+                "stream": f"numpy default_rng([seed, {stream}, part])",
+                "timepoints": [f"T{draw}" for draw in assay_draws],
+                "targets": [_assay_target_name(clone.site, full_panel) for clone in plan.clones],
+            }
         all_params.append(params)
 
     def by_patient_and_date(row: tuple) -> tuple:
@@ -218,7 +267,10 @@ def write_cohort(
         kind = kind_order[row[15]]
         return (row[0], row[2], row[1], CONTIG_RANK[row[6]], row[7], kind, row[8], row[9])
 
-    _write_tsv(root / "samples.tsv", SAMPLE_COLUMNS, sorted(sample_rows, key=by_patient_and_date))
+    sample_columns = SAMPLE_COLUMNS + (ASSAY_SAMPLE_COLUMNS if n_assay_patients else ())
+    _write_tsv(root / "samples.tsv", sample_columns, sorted(sample_rows, key=by_patient_and_date))
+    if n_assay_patients:
+        _write_tsv(root / "truth_assays.tsv", TRUTH_ASSAY_COLUMNS, assay_truth_rows)
     _write_tsv(root / "treatments.tsv", TREATMENT_COLUMNS, sorted(treatment_rows))
     _write_tsv(root / "truth.tsv", TRUTH_COLUMNS, sorted(truth_rows, key=truth_key))
     _write_tsv(
@@ -481,3 +533,50 @@ def _treatment_rows(plan: PatientPlan) -> list[tuple]:
             (plan.patient, SECOND_LINE_BIOLOGIC, second, "", 2),
         ]
     return rows
+
+
+def _assay_target_name(site: Site, panel) -> str:
+    """The name a lab gives the allele's ddPCR assay: 'KRAS G12D', else the coding change when
+    the protein change is more than one panel allele."""
+    name = f"{site.gene} {site.protein.removeprefix('p.')}"
+    try:
+        if resolve_target(name, panel).key == f"{site.chrom}:{site.pos}:{site.ref}>{site.alt}":
+            return name
+    except UnknownTarget:
+        pass
+    spot = next(
+        s for s in panel.hotspots.values()
+        if (s.chrom, s.pos, s.ref, s.alt) == (site.chrom, site.pos, site.ref, site.alt)
+    )  # fmt: skip
+    return f"{site.gene} {spot.hgvsc.rsplit(':', 1)[-1]}"
+
+
+def _write_assay_draw(root, plan, draw, tf, ccf, panel, rng) -> tuple[tuple, list[tuple]]:
+    """One ddPCR draw: the plate's QuantaSoft export of the patient's resistance alleles; its
+    sample-sheet row and truth rows."""
+    sample = plan.sample_id(draw)
+    collected = plan.day_date(plan.draw_days[draw]).isoformat()
+    name_in_file = f"{plan.patient} {collected}"  # the lab's name: the sheet's assay_sample
+    sites = [clone.site for clone in plan.clones]
+    targets = [
+        (_assay_target_name(site, panel), f"{site.gene} WT", tf * ccf[site] / 2) for site in sites
+    ]
+    wells = simulate_plate(rng, name_in_file, targets)
+    rel = f"assay/{sample}.ddpcr.csv"
+    (root / rel).write_text(render_quantasoft(wells), encoding="ascii")
+    where = (plan.patient, sample, collected)
+    sheet_row = (*where, "", "", "", "", f"T{draw}", "", "", "", "", rel, name_in_file)
+    site_of = {name: site for (name, _, _), site in zip(targets, sites, strict=True)}
+    rows = []
+    for well in wells:
+        site = site_of[well.target]
+        rows.append(
+            (
+                *where, f"T{draw}", "ddpcr", well.well, well.role, well.target, site.gene,
+                site.protein, site.chrom, site.pos, site.ref, site.alt, clone_label(site),
+                f"{well.true_fraction:.6f}", well.input_copies, well.mutant_copies,
+                well.wildtype_copies, well.false_positive_copies, well.accepted,
+                well.mutant_positives, well.wildtype_positives, expected_status(well),
+            )
+        )  # fmt: skip
+    return sheet_row, rows

@@ -164,16 +164,20 @@ def rounded(value: float) -> float:
 
 def design_patient(
     index: int, n_draws: int, panel: PanelSites, build: str, rng: np.random.Generator,
-    pre_existing: bool,
+    pre_existing: bool, on_anti_egfr_throughout: bool = False,
+    avoid: frozenset[tuple[str, int]] = frozenset(),
 ) -> PatientPlan:  # fmt: skip
-    """Draw one patient's schedule, treatment, tumour dynamics and variant sites."""
+    """Draw one patient's schedule, treatment, tumour dynamics and variant sites (none at the
+    ``avoid`` positions)."""
     role = index % 4
     dialect = DIALECT_ROTATION[role]
     # Draw p is the last draw on anti-EGFR for patients who progress and switch line before the
     # next draw. Roles 0 and 3 switch early so that two draws follow withdrawal (a decay can be
     # fitted); role 1 switches before the last draw; the others stay on anti-EGFR throughout and
-    # progress at their last draw.
-    if n_draws >= 3 and role in (0, 3):
+    # progress at their last draw (as the patient followed by ddPCR does, whatever its role).
+    if on_anti_egfr_throughout:
+        last_on_therapy = n_draws - 1
+    elif n_draws >= 3 and role in (0, 3):
         last_on_therapy = max(1, n_draws - 3)
     elif n_draws >= 3 and role == 1:
         last_on_therapy = n_draws - 2
@@ -219,7 +223,7 @@ def design_patient(
         mean_depths=[float(rng.uniform(1500, 5000)) for _ in range(n_draws)],
         normal_mean_depth=float(rng.uniform(800, 2000)),
     )
-    used: set[tuple[str, int]] = set()
+    used: set[tuple[str, int]] = set(avoid)
     _add_resistance_clones(plan, panel, rng, used, pre_existing)
     if index == 0:
         _add_chip_at_hotspot(plan, panel, rng, used)
