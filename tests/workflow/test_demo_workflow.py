@@ -729,3 +729,9 @@ def test_the_ddpcr_patients_timeline_agrees_with_the_truth(demo, truth):
     summary = {r["patient"]: r for r in read_tsv(out / "cohort" / "summary.tsv")}
     assert summary["P005"]["draws_by_platform"] == "ngs:2;ddpcr:2"
     assert summary["P001"]["draws_by_platform"] == "ngs:4"
+    # the longitudinal page draws P005's ddPCR points as diamonds and says so in the legend
+    page = (out / "patients" / "P005" / "longitudinal.html").read_text()
+    assert page.count('class="marker detected platform-ddpcr"') == sum(
+        got[(k, s)]["status"] == "detected" for k in keys for s in order if platform[s] == "ddpcr"
+    )
+    assert "measured by ddPCR" in page and '<td class="platform">ddPCR</td>' in page
