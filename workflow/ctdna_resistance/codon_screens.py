@@ -1,0 +1,144 @@
+"""A codon screen's story across platforms (issue 17): a patient followed on ddPCR by a multiplex
+screen ("KRAS G12/G13 screen", assay_targets) has that screen as its own codon-level alteration;
+a sequencing draw of the same patient measures those codons too, so it counts toward the screen.
+
+At a sequencing draw the screen is
+
+* ``detected`` when sequencing detects a panel allele in the screened codons (reported, or
+  tumour-informed from the caller's filtered record or the BAM): its reads and VAF (several
+  alleles: reads and VAFs summed, as the screen's probes would sum them; depth the largest);
+* ``not_detected`` when sequencing tells the depth at the codons and no allele there passes the
+  detection rule: the patient's alleles there that were not detected, and the caller's filtered
+  records in the codons (their reads tested against their own site's background); the LoD95 is
+  the largest of theirs (the level every one of them would have found with probability 0.95);
+* otherwise ``not_assessed`` as before (no caller record and no reads at the codons).
+
+Readers know formats and the panel knows codons; this module only joins what the per-draw tables
+already say, so the screen's trend can be tested on counts from either platform.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+_SCREEN_KEY = re.compile(r"^(?P<chrom>[^:]+):(?P<start>\d+)-(?P<end>\d+):(?P<label>\w+)_screen$")
+# filter reasons after which a caller's record still tells the depth at the site (tracking)
+_INFORMATIVE_REASONS = ("low_alt_reads", "not_significant", "not_pass")
+
+
+@dataclass(frozen=True)
+class ScreenSpan:
+    chrom: str
+    start: int
+    end: int
+
+    def holds(self, chrom: str, pos: int, ref: str) -> bool:
+        """Whether an allele at chrom:pos with REF ``ref`` touches the screened codons."""
+        last = pos + max(len(ref), 1) - 1
+        return chrom == self.chrom and pos <= self.end and last >= self.start
+
+
+def screen_span(key: str) -> ScreenSpan | None:
+    """The codons of a screen key ('12:25245347-25245353:KRAS_12_13_screen'); None otherwise."""
+    match = _SCREEN_KEY.match(key)
+    if match is None:
+        return None
+    return ScreenSpan(match["chrom"], int(match["start"]), int(match["end"]))
+
+
+def _site(key: str) -> tuple[str, int, str] | None:
+    if ">" not in key or key.startswith("fusion:"):
+        return None
+    chrom_pos, change = key.rsplit(":", 1)
+    chrom, pos = chrom_pos.rsplit(":", 1)
+    return chrom, int(pos), change.split(">")[0]
+
+
+def alleles_in_screen(span: ScreenSpan, keys) -> list[str]:
+    """The small-variant keys among ``keys`` whose allele lies in the screened codons."""
+    return [key for key in keys if (site := _site(key)) is not None and span.holds(*site)]
+
+
+def observe_at_sequencing(key: str, draw, alleles: Mapping, det: dict, errors) -> dict | None:
+    """The screen at one sequencing draw, as the fields of tracking's Observation (status, vaf,
+    alt_reads, depth, lod95, p_value, note, background_model), from the draw's alleles in the
+    codons (``alleles``: key -> that draw's tracking Observation) and its filtered caller
+    records there; None when sequencing says nothing about the codons."""
+    span = screen_span(key)
+    detected = [o for o in alleles.values() if o.status == "detected" and o.alt_reads is not None]
+    if detected:
+        names = ", ".join(_allele_name(o) for o in detected)
+        alt = sum(o.alt_reads for o in detected)
+        depths = [o.depth for o in detected if o.depth]
+        lods = [o.lod95 for o in detected if o.lod95 is not None]
+        return dict(
+            status="detected",
+            vaf=sum(o.vaf or 0.0 for o in detected),
+            alt_reads=alt,
+            depth=max(depths) if depths else None,
+            lod95=max(lods) if lods else None,
+            p_value=min((o.p_value for o in detected if o.p_value is not None), default=None),
+            note=f"sequencing detected {names} in the screened codons",
+            background_model=detected[0].background_model,
+        )
+    absences = [
+        (o.lod95, o.depth, _allele_name(o), o.background_model)
+        for o in alleles.values()
+        if o.status == "not_detected" and o.lod95 is not None
+    ]
+    for row in draw.filtered:
+        if row.get("platform", "ngs") not in ("", "ngs") or row["key"] in alleles:
+            continue
+        if row["reason"] not in _INFORMATIVE_REASONS or not row.get("depth"):
+            continue
+        if not row.get("chrom") or not span.holds(row["chrom"], int(row["pos"]), row["ref"]):
+            continue
+        depth, alt = int(row["depth"]), int(row["alt_reads"] or 0)
+        model = errors.site(row["chrom"], int(row["pos"]), row["ref"], row["alt"])
+        rule = {"alpha": det["alpha"], "min_alt_reads": det["min_alt_reads"]}
+        if depth < det["min_depth"]:
+            continue
+        if model.supported(alt, depth, **rule):
+            # a change at the screened codons whose reads pass the rule: the screen's alteration
+            # is known in this patient (tumour-informed, SPEC 5.2)
+            return dict(
+                status="detected",
+                vaf=alt / depth,
+                alt_reads=alt,
+                depth=depth,
+                lod95=model.lod95(depth, **rule),
+                p_value=model.p_value(alt, depth),
+                note=(
+                    f"sequencing: the caller filtered {_row_name(row)} ({row['reason']}) but its "
+                    "reads pass the detection rule at the screened codons"
+                ),
+                background_model=model.model,
+            )
+        absences.append((model.lod95(depth, **rule), depth, _row_name(row), model.model))
+    if not absences:
+        return None
+    lod, _, name, model_name = max(absences, key=lambda a: (a[0], a[2]))
+    depth = max(a[1] for a in absences if a[1] is not None) if any(a[1] for a in absences) else None
+    seen = ", ".join(sorted({a[2] for a in absences}))
+    return dict(
+        status="not_detected",
+        depth=depth,
+        lod95=lod,
+        note=f"sequencing: no change detected at the screened codons ({seen}; LoD95 of {name})",
+        background_model=model_name,
+    )
+
+
+def _allele_name(observation) -> str:
+    row = observation.row or {}
+    if row.get("gene") and row.get("alteration"):
+        return f"{row['gene']} {row['alteration']}"
+    return observation.key
+
+
+def _row_name(row: Mapping) -> str:
+    if row.get("gene") and row.get("alteration"):
+        return f"{row['gene']} {row['alteration']}"
+    return row["key"]
