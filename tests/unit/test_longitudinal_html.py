@@ -295,10 +295,10 @@ def test_each_point_shows_its_platform_by_shape_legend_hover_and_table(series: d
         assert ("ddPCR" if ddpcr else "sequencing (NGS)") in text, (sample, text)
     for sample, platform in (("P001-T1", "ddpcr"), ("P001-T0", "ngs")):
         assert f'data-sample="{sample}" data-status="detected" data-platform="{platform}"' in page
-    assert '<td class="platform">ddPCR</td>' in page
+    assert '<td class="platform">ddPCR</td>' in page and "diamonds: by ddPCR" in page
     assert '<td class="platform">sequencing (NGS)</td>' in page
 
 
 def test_a_sequencing_only_page_names_no_platform(page: str) -> None:
-    assert "measured by" not in page and "data-platform" not in page
+    assert "measured by" not in page and "data-platform" not in page and "diamonds" not in page
     assert 'class="platform"' not in page
