@@ -108,30 +108,36 @@ G13D = "12:25245347:C>T"  # KRAS p.G13D, GRCh38
 
 
 def test_sequencing_draws_count_toward_a_ddpcr_codon_screen(tmp_path):
-    """Issue 17 item 4: a patient followed on ddPCR by the KRAS G12/G13 screen, sequenced before
-    and after. The baseline VCF has only a weak, filtered G12D record at 6,000x (no change at
-    the codons, with depth): the screen is not detected there with sequencing's LoD95. At
-    progression sequencing finds G13D: the screen is detected with G13D's reads. One story."""
-    (tmp_path / "t0.vcf").write_text(
-        VCF_HEADER.replace(
-            "##contig", '##FILTER=<ID=weak_evidence,Description="weak">\n##contig', 1
-        )
-        + "chr7\t140753336\t.\tA\tT\t.\tPASS\t.\tGT:AD:DP\t0/1:5700,300:6000\n"
-        + "chr12\t25245350\t.\tC\tT\t.\tweak_evidence\t.\tGT:AD:DP\t0/1:5999,1:6000\n"
+    """Issue 17 item 4: a patient followed on ddPCR by the KRAS G12/G13 screen, sequenced before,
+    between and after. Baseline: no KRAS record in the VCF, 6,000x at the codons in the coverage
+    file: the screen is not detected there with sequencing's LoD95. T3: only a weak, filtered
+    G12D record at 6,000x: not detected, with that record's LoD95. T4: sequencing finds G13D:
+    the screen is detected with G13D's reads. One story across platforms."""
+    weak = VCF_HEADER.replace(
+        "##contig", '##FILTER=<ID=weak_evidence,Description="w">\n##contig', 1
+    )
+    braf = "chr7\t140753336\t.\tA\tT\t.\tPASS\t.\tGT:AD:DP\t0/1:5700,300:6000\n"
+    (tmp_path / "t0.vcf").write_text(VCF_HEADER + braf)
+    (tmp_path / "t0.depth.txt").write_text(
+        "".join(f"chr12\t{pos}\t6000\n" for pos in range(25245340, 25245361))
     )
     _quantasoft(tmp_path / "plate1.csv", "P8-T1", 9, 2719, 15000, target="KRAS G12/G13 screen")
     _quantasoft(tmp_path / "plate2.csv", "P8-T2", 45, 2719, 15000, target="KRAS G12/G13 screen")
     (tmp_path / "t3.vcf").write_text(
+        weak + braf + "chr12\t25245350\t.\tC\tT\t.\tweak_evidence\t.\tGT:AD:DP\t0/1:5999,1:6000\n"
+    )
+    (tmp_path / "t4.vcf").write_text(
         VCF_HEADER
         + "chr7\t140753336\t.\tA\tT\t.\tPASS\t.\tGT:AD:DP\t0/1:4850,150:5000\n"
         + "chr12\t25245347\t.\tC\tT\t.\tPASS\t.\tGT:AD:DP\t0/1:4960,40:5000\n"
     )
     (tmp_path / "samples.tsv").write_text(
-        "patient\tsample\tcollection_date\tvcf\tassay\n"
-        "P8\tP8-T0\t2024-01-10\tt0.vcf\t\n"
-        "P8\tP8-T1\t2024-03-01\t\tplate1.csv\n"
-        "P8\tP8-T2\t2024-05-01\t\tplate2.csv\n"
-        "P8\tP8-T3\t2024-07-01\tt3.vcf\t\n"
+        "patient\tsample\tcollection_date\tvcf\tcoverage\tassay\n"
+        "P8\tP8-T0\t2024-01-10\tt0.vcf\tt0.depth.txt\t\n"
+        "P8\tP8-T1\t2024-03-01\t\t\tplate1.csv\n"
+        "P8\tP8-T2\t2024-05-01\t\t\tplate2.csv\n"
+        "P8\tP8-T3\t2024-06-01\tt3.vcf\t\t\n"
+        "P8\tP8-T4\t2024-07-01\tt4.vcf\t\t\n"
     )
     out = tmp_path / "out"
     done = subprocess.run(
@@ -143,20 +149,24 @@ def test_sequencing_draws_count_toward_a_ddpcr_codon_screen(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     with open(out / "patients" / "P8" / "timeline.tsv", newline="") as handle:
         rows = {(r["key"], r["sample"]): r for r in csv.DictReader(handle, delimiter="\t")}
-    screen = [rows[(SCREEN, f"P8-T{i}")] for i in range(4)]
-    assert [r["platform"] for r in screen] == ["ngs", "ddpcr", "ddpcr", "ngs"]
-    assert [r["status"] for r in screen] == ["not_detected", "detected", "detected", "detected"]
-    # baseline: sequencing's LoD95 at 6,000x, from the filtered G12D record at the codons
+    screen = [rows[(SCREEN, f"P8-T{i}")] for i in range(5)]
+    assert [r["platform"] for r in screen] == ["ngs", "ddpcr", "ddpcr", "ngs", "ngs"]
+    assert [r["status"] for r in screen] == [
+        "not_detected", "detected", "detected", "not_detected", "detected",
+    ]  # fmt: skip
+    # baseline: sequencing's LoD95 at 6,000x, from the coverage file at the codons
     assert 0 < float(screen[0]["lod95"]) < 0.005 and screen[0]["depth"] == "6000"
-    assert "KRAS p.G12D" in screen[0]["note"]
+    assert "the coverage" in screen[0]["note"]
     # the ddPCR detection at T1 is new against sequencing's absence at T0
     assert screen[1]["trend"] == "new"
-    # progression: G13D's own reads are the screen's
-    assert (screen[3]["alt_reads"], screen[3]["depth"]) == ("40", "5000")
-    assert float(screen[3]["vaf"]) == pytest.approx(0.008)
-    assert "KRAS p.G13D" in screen[3]["note"]
-    assert screen[3]["trend"] in ("rising", "falling", "stable")  # tested on counts, not skipped
-    assert rows[(G13D, "P8-T3")]["status"] == "detected"
-    report = json.loads((out / "patients" / "P8" / "reports" / "P8-T3.json").read_text())
+    # T3: the filtered G12D record tells the depth at the codons
+    assert 0 < float(screen[3]["lod95"]) < 0.005 and screen[3]["depth"] == "6000"
+    assert "KRAS p.G12D" in screen[3]["note"]
+    # progression: G13D's own reads are the screen's, and its trend is tested on them
+    assert (screen[4]["alt_reads"], screen[4]["depth"]) == ("40", "5000")
+    assert float(screen[4]["vaf"]) == pytest.approx(0.008)
+    assert "KRAS p.G13D" in screen[4]["note"]
+    assert rows[(G13D, "P8-T4")]["status"] == "detected"
+    report = json.loads((out / "patients" / "P8" / "reports" / "P8-T4.json").read_text())
     (entry,) = [a for a in report["alterations"] if a["key"] == SCREEN]
     assert entry["platform"] == "ngs" and entry["alt_reads"] == 40

@@ -8,9 +8,11 @@ At a sequencing draw the screen is
   tumour-informed from the caller's filtered record or the BAM): its reads and VAF (several
   alleles: reads and VAFs summed, as the screen's probes would sum them; depth the largest);
 * ``not_detected`` when sequencing tells the depth at the codons and no allele there passes the
-  detection rule: the patient's alleles there that were not detected, and the caller's filtered
-  records in the codons (their reads tested against their own site's background); the LoD95 is
-  the largest of theirs (the level every one of them would have found with probability 0.95);
+  detection rule: the patient's alleles there that were not detected, the caller's filtered
+  records in the codons, and the draw's BAM or coverage file at the panel's hotspot alleles in
+  the codons (``screen_sites``: counted with the patient's other sites; reads tested against
+  each allele's own site background); the LoD95 is the largest of theirs (the level every one
+  of them would have found with probability 0.95);
 * otherwise ``not_assessed`` as before (no caller record and no reads at the codons).
 
 Readers know formats and the panel knows codons; this module only joins what the per-draw tables
@@ -56,6 +58,19 @@ def _site(key: str) -> tuple[str, int, str] | None:
     return chrom, int(pos), change.split(">")[0]
 
 
+def screen_sites(draws, panel) -> dict[str, tuple[str, int, str, str]]:
+    """The panel's hotspot alleles in the codons of every screen reported in the patient's draws:
+    key -> (chrom, pos, ref, alt), for tracking.gather_evidence to count in each draw's BAM or
+    read in its coverage file."""
+    spans = {screen_span(row["key"]) for draw in draws for row in draw.alterations} - {None}
+    sites = {
+        f"{spot.chrom}:{spot.pos}:{spot.ref}>{spot.alt}": (spot.chrom, spot.pos, spot.ref, spot.alt)
+        for spot in panel.hotspots.values()
+        if any(span.holds(spot.chrom, spot.pos, spot.ref) for span in spans)
+    }
+    return dict(sorted(sites.items()))
+
+
 def alleles_in_screen(span: ScreenSpan, keys) -> list[str]:
     """The small-variant keys among ``keys`` whose allele lies in the screened codons."""
     return [key for key in keys if (site := _site(key)) is not None and span.holds(*site)]
@@ -84,10 +99,11 @@ def observe_at_sequencing(key: str, draw, alleles: Mapping, det: dict, errors) -
             background_model=detected[0].background_model,
         )
     absences = [
-        (o.lod95, o.depth, _allele_name(o), o.background_model)
+        (o.lod95, o.depth, _source(o), o.background_model)
         for o in alleles.values()
         if o.status == "not_detected" and o.lod95 is not None
     ]
+    read = set()  # hotspot alleles a filtered record already told about
     for row in draw.filtered:
         if row.get("platform", "ngs") not in ("", "ngs") or row["key"] in alleles:
             continue
@@ -116,19 +132,59 @@ def observe_at_sequencing(key: str, draw, alleles: Mapping, det: dict, errors) -
                 ),
                 background_model=model.model,
             )
-        absences.append((model.lod95(depth, **rule), depth, _row_name(row), model.model))
+        source = f"the caller's record of {_row_name(row)}"
+        absences.append((model.lod95(depth, **rule), depth, source, model.model))
+        read.add(row["key"])
+    for site_key in alleles_in_screen(span, draw.evidence):
+        if site_key in alleles or site_key in read:
+            continue
+        evidence = draw.evidence[site_key]
+        if not evidence.depth or evidence.depth < det["min_depth"]:
+            continue
+        chrom, pos, change = site_key.split(":")
+        ref, alt_base = change.split(">")
+        model = errors.site(chrom, int(pos), ref, alt_base)
+        rule = {"alpha": det["alpha"], "min_alt_reads": det["min_alt_reads"]}
+        alt = evidence.alt_reads
+        if alt is not None and model.supported(alt, evidence.depth, **rule):
+            return dict(
+                status="detected",
+                vaf=alt / evidence.depth,
+                alt_reads=alt,
+                depth=evidence.depth,
+                lod95=model.lod95(evidence.depth, **rule),
+                p_value=model.p_value(alt, evidence.depth),
+                note=(
+                    f"sequencing: {site_key} counted in the {evidence.source} at the screened "
+                    "codons passes the detection rule"
+                ),
+                background_model=model.model,
+            )
+        lod = model.lod95(evidence.depth, **rule)
+        absences.append((lod, evidence.depth, f"the {evidence.source}", model.model))
     if not absences:
         return None
-    lod, _, name, model_name = max(absences, key=lambda a: (a[0], a[2]))
-    depth = max(a[1] for a in absences if a[1] is not None) if any(a[1] for a in absences) else None
+    lod, _, _, model_name = max(absences, key=lambda a: (a[0], a[2]))
+    depths = [a[1] for a in absences if a[1]]
     seen = ", ".join(sorted({a[2] for a in absences}))
     return dict(
         status="not_detected",
-        depth=depth,
+        depth=max(depths) if depths else None,
         lod95=lod,
-        note=f"sequencing: no change detected at the screened codons ({seen}; LoD95 of {name})",
+        note=(
+            f"sequencing: no change detected at the screened codons (read from {seen}; the "
+            "LoD95 is the largest over the codons' alleles)"
+        ),
         background_model=model_name,
     )
+
+
+def _source(observation) -> str:
+    """Where sequencing's word on a tracked allele came from: its BAM/coverage or its record."""
+    marker = "re-genotyped from the "
+    if marker in observation.note:
+        return "the " + observation.note.split(marker, 1)[1].split(";")[0]
+    return f"the caller's record of {_allele_name(observation)}"
 
 
 def _allele_name(observation) -> str:

@@ -18,6 +18,7 @@ from ctdna_resistance.calls import (
     write_sample_calls,
 )
 from ctdna_resistance.clone_tracking import track_clones, write_clones
+from ctdna_resistance.codon_screens import screen_sites
 from ctdna_resistance.cohort import SUMMARY_COLUMNS, summarise_patient
 from ctdna_resistance.copy_number import gene_copy_number_by_draw
 from ctdna_resistance.ctdna_level import draw_levels
@@ -205,6 +206,7 @@ def run_patient(config: dict, patient: str, outputs: PatientOutputs, prepared_pa
             genotype_settings(config) if any(s.bam for s in samples) else None,
             reference=config.get("reference") or None,
             build=panel.build,
+            screen_sites=screen_sites(draws, panel),
         )
         series = track_patient(draws, config, errors)
         agents = config.get("anti_egfr_agents") or DEFAULT_ANTI_EGFR

@@ -205,19 +205,22 @@ def gather_evidence(
     genotype_settings=None,
     reference=None,
     build=None,
+    screen_sites: dict | None = None,
 ):
     """Re-genotype every draw with a BAM at every site seen in the patient (SPEC 5.2), or read
     the depth there from the draw's coverage file; sets ``draw.evidence``.
 
-    The sites are the panel small variants detected in any draw and, when there are any, the
-    patient's clone ``markers`` (clone_marker_sites(draws)). The REF alleles of the panel sites
+    The sites are the panel small variants detected in any draw, the ``screen_sites``
+    (codon_screens.screen_sites) and, when there are any, the patient's clone ``markers``
+    (clone_marker_sites(draws)). The REF alleles of the panel sites
     are checked against ``reference``; those of the markers are not (that check already tells
     whether the BAM and the calls share a reference, and a partial reference such as the demo's
     holds only the panel sites), except in a CRAM, which needs the reference to be read at all."""
     from ctdna_resistance.genotype import GenotypeSettings, count_alleles
     from ctdna_resistance.io.coverage import read_depths
 
-    sites = patient_sites(draws)
+    # and the panel's alleles in the codons of a screen followed by an assay (codon_screens)
+    sites = {**(screen_sites or {}), **patient_sites(draws)}
     if not sites and not markers:
         return  # nothing of the patient's to count
     marker_sites = {
