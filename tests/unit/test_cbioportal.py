@@ -22,6 +22,7 @@ from ctdna_resistance.export.maf import (
     draw_maf_rows,
     hgvsp_short,
     maf_alleles,
+    maf_sort_key,
     variant_classification,
     write_maf,
 )
@@ -327,3 +328,31 @@ def test_draw_maf_rows_and_write_maf(series: dict, tmp_path: Path) -> None:
     assert lines[0].startswith("#version")
     assert lines[1].split("\t") == MAF_COLUMNS
     assert len(lines) == 4
+
+
+def test_mutations_are_in_sample_order_across_patients(series: dict, tmp_path: Path) -> None:
+    # The study is written one patient at a time; the MAF is still sorted by sample first, so a
+    # later patient whose sample IDs sort earlier has its rows first (as one global sort would).
+    reports = copy.deepcopy(series["reports"])
+    for report in reports["P002"]:
+        report["sample"] = "A" + report["sample"]
+    write_cbioportal_study(
+        tmp_path,
+        study_id=STUDY_ID,
+        name="ctDNA test study",
+        reports_by_patient=reports,
+        treatments=series["treatments"],
+        genome_build="GRCh38",
+    )
+    lines = (tmp_path / "data_mutations.txt").read_text(encoding="utf-8").splitlines()
+    header = lines[1].split("\t")
+    rows = [dict(zip(header, line.split("\t"), strict=True)) for line in lines[2:]]
+    barcodes = [row["Tumor_Sample_Barcode"] for row in rows]
+    assert barcodes[0].startswith("AP002") and barcodes[-1].startswith("P001")
+    expected = sorted(
+        (row for patient in reports.values() for r in patient for row in draw_maf_rows(r)),
+        key=maf_sort_key,
+    )
+    assert [(r["Tumor_Sample_Barcode"], r["Start_Position"]) for r in rows] == [
+        (r["Tumor_Sample_Barcode"], str(r["Start_Position"])) for r in expected
+    ]

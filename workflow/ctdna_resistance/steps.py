@@ -18,17 +18,17 @@ from ctdna_resistance.calls import (
     write_sample_calls,
 )
 from ctdna_resistance.clone_tracking import track_clones, write_clones
-from ctdna_resistance.cohort import SUMMARY_COLUMNS, summarise_patient
+from ctdna_resistance.cohort import SUMMARY_COLUMNS, summary_row
 from ctdna_resistance.copy_number import gene_copy_number_by_draw
 from ctdna_resistance.ctdna_level import draw_levels
 from ctdna_resistance.errors import InputError
-from ctdna_resistance.export.cbioportal import write_cbioportal_study
+from ctdna_resistance.export.cbioportal import CbioportalStudy
 from ctdna_resistance.export.maf import draw_maf_rows, write_maf
-from ctdna_resistance.export.multiqc import write_multiqc_table
+from ctdna_resistance.export.multiqc import MultiqcTable
 from ctdna_resistance.outputs import atomic_outputs
 from ctdna_resistance.panel import load_panel, load_prepared_panel, prepare_panel
 from ctdna_resistance.report.build import build_draw_reports
-from ctdna_resistance.report.cohort_html import render_cohort
+from ctdna_resistance.report.cohort_html import CohortPage
 from ctdna_resistance.report.html import render_draw_report
 from ctdna_resistance.report.longitudinal import render_longitudinal, treatment_dicts
 from ctdna_resistance.samplesheet import DEFAULT_ANTI_EGFR, read_cohort
@@ -253,27 +253,45 @@ def run_cohort(
             f"in the sample sheet: {', '.join(skipped)}",
             file=sys.stderr,
         )
-    reports = {}
-    for patient in cohort.patients:
-        folder = Path(report_dirs[patient])
-        reports[patient] = [
-            json.loads((folder / f"{s.sample}.json").read_text())
-            for s in cohort.samples_of(patient)
-        ]
     agents = config.get("anti_egfr_agents") or DEFAULT_ANTI_EGFR
-    rows = [summarise_patient(p, reports[p], cohort, agents) for p in sorted(reports)]
     study = config.get("cbioportal_study_id") or "ctdna_resistance"
+    # Grouped once: Cohort.samples_of / treatments_of scan the whole cohort at each call.
+    samples_of: dict[str, list[str]] = {}
+    for sample in cohort.samples:
+        samples_of.setdefault(sample.patient, []).append(sample.sample)
+    treatments_of: dict[str, list] = {}
+    for treatment in cohort.treatments:
+        treatments_of.setdefault(treatment.patient, []).append(treatment)
     outputs = [summary_tsv, summary_html, str(cbioportal_dir).rstrip("/") + "/"]
     with atomic_outputs(*outputs, *([multiqc_tsv] if multiqc_tsv else [])) as tmp:
-        write_tsv(tmp[0], SUMMARY_COLUMNS, rows)
-        tmp[1].write_text(render_cohort(rows, reports, cohort.treatments_skipped))
-        write_cbioportal_study(
-            tmp[2],
-            study_id=study,
-            name=f"ctdna-resistance serial plasma cohort ({study})",
-            reports_by_patient=reports,
-            treatments=treatment_dicts(cohort.treatments, agents),
-            genome_build=config["genome_build"],
-        )
-        if multiqc_tsv:
-            write_multiqc_table(tmp[3], reports)
+        # One patient's reports in memory at a time (issue 19): each writer takes its part.
+        page = CohortPage()
+        multiqc = MultiqcTable(tmp[3]) if multiqc_tsv else None
+        try:
+            with CbioportalStudy(
+                tmp[2],
+                study_id=study,
+                name=f"ctdna-resistance serial plasma cohort ({study})",
+                treatments=treatment_dicts(cohort.treatments, agents),
+                genome_build=config["genome_build"],
+            ) as cbioportal:
+
+                def summary_rows():
+                    for patient in sorted(samples_of):
+                        folder = Path(report_dirs[patient])
+                        reports = [
+                            json.loads((folder / f"{sample}.json").read_text())
+                            for sample in samples_of[patient]
+                        ]
+                        row = summary_row(patient, reports, treatments_of.get(patient, []), agents)
+                        page.add(row, reports)
+                        cbioportal.add_patient(patient, reports)
+                        if multiqc:
+                            multiqc.add(reports)
+                        yield row
+
+                write_tsv(tmp[0], SUMMARY_COLUMNS, summary_rows())
+        finally:
+            if multiqc:
+                multiqc.close()
+        tmp[1].write_text(page.render(cohort.treatments_skipped))
