@@ -16,7 +16,11 @@ from pathlib import Path
 import pytest
 
 from ctdna_resistance.errors import InputError
-from ctdna_resistance.export.cbioportal import write_cbioportal_study
+from ctdna_resistance.export.cbioportal import (
+    STUDY_MAF_COLUMNS,
+    panel_gene_ids,
+    write_cbioportal_study,
+)
 from ctdna_resistance.export.maf import (
     MAF_COLUMNS,
     draw_maf_rows,
@@ -26,8 +30,10 @@ from ctdna_resistance.export.maf import (
     variant_classification,
     write_maf,
 )
+from ctdna_resistance.panel import load_panel
 
 FIXTURE = Path(__file__).parent / "data" / "longitudinal_reports.json"
+PANEL = Path(__file__).resolve().parents[2] / "panels" / "anti_egfr_crc.yaml"
 STUDY_ID = "ctdna_test"
 
 # docs "Cancer Study" meta file: required fields.
@@ -112,7 +118,12 @@ def series() -> dict:
 
 
 @pytest.fixture(scope="module")
-def study(series: dict, tmp_path_factory) -> Path:
+def genes() -> dict:
+    return panel_gene_ids(load_panel(PANEL, "GRCh38"))
+
+
+@pytest.fixture(scope="module")
+def study(series: dict, genes: dict, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("study")
     write_cbioportal_study(
         out,
@@ -121,6 +132,7 @@ def study(series: dict, tmp_path_factory) -> Path:
         reports_by_patient=series["reports"],
         treatments=series["treatments"],
         genome_build="GRCh38",
+        genes=genes,
     )
     return out
 
@@ -196,10 +208,20 @@ def test_clinical_files_have_the_five_row_header(study: Path, series: dict) -> N
     assert patient_columns & sample_columns == {"PATIENT_ID"}
 
 
-def test_mutations_file_is_a_sorted_maf_with_the_report_counts(study: Path, series: dict) -> None:
+def test_mutations_file_is_a_sorted_maf_with_the_report_counts(
+    study: Path, series: dict, genes: dict
+) -> None:
     columns, rows = _table(study / "data_mutations.txt")
     assert set(columns) >= MAF_REQUIRED_COLUMNS
-    assert columns == MAF_COLUMNS
+    assert columns == [*MAF_COLUMNS, "SWISSPROT"] == STUDY_MAF_COLUMNS
+    # the validator's warnings without them: Entrez and UniProt IDs from the panel
+    assert _meta(study / "meta_mutations.txt")["swissprot_identifier"] == "accession"
+    for row in rows:
+        entrez, accession = genes[row["Hugo_Symbol"]]
+        assert (row["Entrez_Gene_Id"], row["SWISSPROT"]) == (str(entrez), accession)
+    assert {(r["Hugo_Symbol"], r["Entrez_Gene_Id"], r["SWISSPROT"]) for r in rows} >= {
+        ("KRAS", "3845", "P01116")
+    }
     samples = set(_samples(series))
     detected = {
         (r["sample"], a["key"]): a
@@ -228,9 +250,9 @@ def test_mutations_file_is_a_sorted_maf_with_the_report_counts(study: Path, seri
 
 def test_cna_file_has_every_sample_and_valid_levels(study: Path, series: dict) -> None:
     columns, rows = _table(study / "data_cna.txt")
-    assert columns == ["Hugo_Symbol", *_samples(series)]
-    assert [row["Hugo_Symbol"] for row in rows] == ["MET"]
-    assert all(row[s] in CNA_VALUES for row in rows for s in columns[1:])
+    assert columns == ["Hugo_Symbol", "Entrez_Gene_Id", *_samples(series)]
+    assert [(row["Hugo_Symbol"], row["Entrez_Gene_Id"]) for row in rows] == [("MET", "4233")]
+    assert all(row[s] in CNA_VALUES for row in rows for s in columns[2:])
     assert rows[0]["P002-T2"] == "2"
     # No copy-number input in these draws: not assessed, never a claimed diploid 0.
     assert rows[0]["P001-T0"] == "NA"
@@ -271,7 +293,9 @@ def test_case_lists(study: Path, series: dict) -> None:
     assert lists["all"]["case_list_ids"].split("\t") == samples
 
 
-def test_study_is_byte_identical_on_rerun(study: Path, series: dict, tmp_path: Path) -> None:
+def test_study_is_byte_identical_on_rerun(
+    study: Path, series: dict, genes: dict, tmp_path: Path
+) -> None:
     write_cbioportal_study(
         tmp_path,
         study_id=STUDY_ID,
@@ -279,6 +303,7 @@ def test_study_is_byte_identical_on_rerun(study: Path, series: dict, tmp_path: P
         reports_by_patient=copy.deepcopy(series["reports"]),
         treatments=list(reversed(series["treatments"])),
         genome_build="GRCh38",
+        genes=dict(reversed(list(genes.items()))),
     )
     for path in sorted(study.rglob("*.txt")):
         assert (tmp_path / path.relative_to(study)).read_bytes() == path.read_bytes(), path.name

@@ -17,12 +17,17 @@ from ctdna_resistance.calls import (
     read_sample_copy_number,
     write_sample_calls,
 )
+from ctdna_resistance.clinical_sheet import read_clinical_sheet
 from ctdna_resistance.clone_tracking import track_clones, write_clones
 from ctdna_resistance.cohort import SUMMARY_COLUMNS, summary_row
 from ctdna_resistance.copy_number import gene_copy_number_by_draw
 from ctdna_resistance.ctdna_level import draw_levels
 from ctdna_resistance.errors import InputError
-from ctdna_resistance.export.cbioportal import CbioportalStudy
+from ctdna_resistance.export.cbioportal import (
+    RESERVED_CLINICAL_COLUMNS,
+    CbioportalStudy,
+    panel_gene_ids,
+)
 from ctdna_resistance.export.maf import draw_maf_rows, write_maf
 from ctdna_resistance.export.multiqc import MultiqcTable
 from ctdna_resistance.outputs import atomic_outputs
@@ -253,6 +258,18 @@ def run_cohort(
             f"in the sample sheet: {', '.join(skipped)}",
             file=sys.stderr,
         )
+    clinical = None
+    if config.get("clinical"):
+        clinical = read_clinical_sheet(
+            config["clinical"], set(cohort.patients), RESERVED_CLINICAL_COLUMNS
+        )
+        if clinical.skipped:  # like the timeline, a lab's one sheet may cover more patients
+            print(
+                f"clinical: skipped {sum(clinical.skipped.values())} row(s) of patient(s) not in "
+                f"the sample sheet: {', '.join(clinical.skipped)}",
+                file=sys.stderr,
+            )
+    genes = panel_gene_ids(load_panel(config["panel"], config["genome_build"]))
     agents = config.get("anti_egfr_agents") or DEFAULT_ANTI_EGFR
     study = config.get("cbioportal_study_id") or "ctdna_resistance"
     # Grouped once: Cohort.samples_of / treatments_of scan the whole cohort at each call.
@@ -274,6 +291,8 @@ def run_cohort(
                 name=f"ctdna-resistance serial plasma cohort ({study})",
                 treatments=treatment_dicts(cohort.treatments, agents),
                 genome_build=config["genome_build"],
+                genes=genes,
+                clinical=clinical,
             ) as cbioportal:
 
                 def summary_rows():
@@ -294,4 +313,6 @@ def run_cohort(
         finally:
             if multiqc:
                 multiqc.close()
-        tmp[1].write_text(page.render(cohort.treatments_skipped))
+        tmp[1].write_text(
+            page.render(cohort.treatments_skipped, clinical.skipped if clinical else None)
+        )

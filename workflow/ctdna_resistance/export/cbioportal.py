@@ -18,8 +18,14 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from ctdna_resistance.clinical_sheet import ClinicalSheet
 from ctdna_resistance.errors import InputError
-from ctdna_resistance.export.maf import draw_maf_rows, format_maf_rows, write_maf_header
+from ctdna_resistance.export.maf import (
+    MAF_COLUMNS,
+    draw_maf_rows,
+    format_maf_rows,
+    write_maf_header,
+)
 
 STUDY_ID_PATTERN = re.compile(r"^[A-Za-z0-9_]{1,60}$")
 TYPE_OF_CANCER = "coadread"  # OncoTree code of colorectal adenocarcinoma, known to every portal
@@ -97,6 +103,11 @@ SAMPLE_ATTRIBUTES = [
         "1",
     ),
 ]
+# Columns a clinical sheet may not set: the study writes them (patient- or sample-level).
+RESERVED_CLINICAL_COLUMNS = frozenset(a[0] for a in PATIENT_ATTRIBUTES + SAMPLE_ATTRIBUTES)
+# The study's MAF: the per-draw MAF's columns and SWISSPROT (cBioPortal "Mutation Data": the
+# UniProt accession lets the portal draw the canonical isoform's domains).
+STUDY_MAF_COLUMNS = [*MAF_COLUMNS, "SWISSPROT"]
 SPECIMEN_COLUMNS = [
     "PATIENT_ID",
     "START_DATE",
@@ -130,18 +141,32 @@ def write_cbioportal_study(
     reports_by_patient: dict[str, list[dict]],
     treatments: list[dict],
     genome_build: str,
+    genes: Mapping[str, tuple[int | None, str]] | None = None,
+    clinical: ClinicalSheet | None = None,
 ) -> None:
     """Write a cBioPortal study folder for every patient's per-draw reports.
 
     `treatments` are dicts with patient, agent, start_date, end_date (None = ongoing), line and
     anti_egfr (see `report.longitudinal.treatment_dicts`); treatments of patients without reports
-    are left out, since cBioPortal refuses events of unknown patients.
+    are left out, since cBioPortal refuses events of unknown patients. ``genes``: NCBI Gene ID and
+    UniProt accession by gene symbol (`panel_gene_ids`); ``clinical``: the clinical sheet.
     """
     with CbioportalStudy(
-        outdir, study_id=study_id, name=name, treatments=treatments, genome_build=genome_build
+        outdir,
+        study_id=study_id,
+        name=name,
+        treatments=treatments,
+        genome_build=genome_build,
+        genes=genes,
+        clinical=clinical,
     ) as study:
         for patient in sorted(reports_by_patient):
             study.add_patient(patient, reports_by_patient[patient])
+
+
+def panel_gene_ids(panel) -> dict[str, tuple[int | None, str]]:
+    """NCBI Gene ID and UniProt accession of each panel gene (a `panel.Panel`), by symbol."""
+    return {gene.symbol: (gene.ncbi_gene_id, gene.uniprot) for gene in panel.genes.values()}
 
 
 class CbioportalStudy:
@@ -155,7 +180,15 @@ class CbioportalStudy:
     """
 
     def __init__(
-        self, outdir, *, study_id: str, name: str, treatments: list[dict], genome_build: str
+        self,
+        outdir,
+        *,
+        study_id: str,
+        name: str,
+        treatments: list[dict],
+        genome_build: str,
+        genes: Mapping[str, tuple[int | None, str]] | None = None,
+        clinical: ClinicalSheet | None = None,
     ) -> None:
         if not STUDY_ID_PATTERN.match(study_id or ""):
             raise InputError(
@@ -168,6 +201,13 @@ class CbioportalStudy:
         self.out = out = Path(outdir)
         self.study_id, self.name, self.genome_build = study_id, name, genome_build
         self.treatments = treatments
+        # gene symbol -> (NCBI Gene ID, UniProt accession), from the panel
+        self._genes = dict(genes or {})
+        self._clinical = clinical or ClinicalSheet()
+        self._patient_attributes = [
+            *PATIENT_ATTRIBUTES,
+            *((*attribute, "1") for attribute in self._clinical.attributes),
+        ]
         self._treatments_of: dict[str, list[dict]] = {}
         for treatment in treatments:
             self._treatments_of.setdefault(str(treatment.get("patient")), []).append(treatment)
@@ -179,7 +219,7 @@ class CbioportalStudy:
         self._maf_parts: list[tuple[str, int, int]] = []  # sample, offset, length in the spool
         self._baselines: dict[str, dt.date] = {}
         self._files = contextlib.ExitStack()  # closed when the `with` block ends
-        self._patient_file = self._clinical_file("PATIENT", PATIENT_ATTRIBUTES)
+        self._patient_file = self._clinical_file("PATIENT", self._patient_attributes)
         self._sample_file = self._clinical_file("SAMPLE", SAMPLE_ATTRIBUTES)
         self._specimen_file = self._tsv_file(out / "data_timeline_specimen.txt", SPECIMEN_COLUMNS)
         # unnamed: gone however the run ends
@@ -204,7 +244,9 @@ class CbioportalStudy:
         )
         self._baselines[patient] = _baseline(reports)
         treatments = self._treatments_of.get(patient, [])
-        self._patient_file.writerow(_patient_row(patient, reports, treatments))
+        self._patient_file.writerow(
+            {**_patient_row(patient, reports, treatments), **self._clinical.row(patient)}
+        )
         for row in _sample_rows(patient, reports):
             self._sample_file.writerow(row)
         for row in _specimen_rows(patient, reports):
@@ -218,10 +260,16 @@ class CbioportalStudy:
             self._assessed.append(bool(roles & COPY_NUMBER_INPUT_ROLES))
             for gene, level in _cna_calls(report):
                 self._cna_calls.setdefault(gene, {})[index] = level
-            lines = format_maf_rows(draw_maf_rows(report)).encode("utf-8")
+            rows = [{**row, **self._gene_ids(row["Hugo_Symbol"])} for row in draw_maf_rows(report)]
+            lines = format_maf_rows(rows, STUDY_MAF_COLUMNS).encode("utf-8")
             if lines:
                 self._maf_parts.append((sample, self._maf_spool.tell(), len(lines)))
                 self._maf_spool.write(lines)
+
+    def _gene_ids(self, symbol: str) -> dict:
+        """The MAF's Entrez_Gene_Id and SWISSPROT cells of a gene (empty when not in the panel)."""
+        entrez, uniprot = self._genes.get(str(symbol), (None, ""))
+        return {"Entrez_Gene_Id": entrez, "SWISSPROT": uniprot}
 
     # ------------------------------------------------------------------ files
 
@@ -279,6 +327,8 @@ class CbioportalStudy:
                     "Panel resistance small variants detected in plasma ctDNA, per draw.",
                 ),
                 ("data_filename", "data_mutations.txt"),
+                # the SWISSPROT column holds UniProtKB accessions (P01116), not names (RASK_HUMAN)
+                ("swissprot_identifier", "accession"),
             ],
         )
         self._write_maf(out / "data_mutations.txt")
@@ -314,7 +364,7 @@ class CbioportalStudy:
         """The draws' MAF lines in sample order (`maf_sort_key` sorts by sample first, and each
         draw's lines are already in that key's order)."""
         with open(path, "w", encoding="utf-8", newline="") as handle:
-            write_maf_header(handle)
+            write_maf_header(handle, STUDY_MAF_COLUMNS)
         with open(path, "ab") as handle:
             for _sample, offset, length in sorted(self._maf_parts, key=lambda part: part[0]):
                 self._maf_spool.seek(offset)
@@ -329,12 +379,13 @@ class CbioportalStudy:
         default = ["0" if assessed else "NA" for assessed in self._assessed]
         with open(path, "w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-            writer.writerow(["Hugo_Symbol", *self._samples])
+            writer.writerow(["Hugo_Symbol", "Entrez_Gene_Id", *self._samples])
             for gene in sorted(self._cna_calls):
                 values = list(default)
                 for index, level in self._cna_calls[gene].items():
                     values[index] = level
-                writer.writerow([_clean(gene), *values])
+                entrez = self._gene_ids(gene)["Entrez_Gene_Id"]
+                writer.writerow([_clean(gene), "" if entrez is None else entrez, *values])
 
     def _write_case_lists(self) -> None:
         samples = self._samples

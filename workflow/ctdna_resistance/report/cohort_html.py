@@ -80,7 +80,12 @@ class CohortPage:
         if len(self.patients) < MAX_LISTED_PATIENTS:
             self.patients.append(patient)
 
-    def render(self, treatments_skipped: dict[str, int] | None = None) -> str:
+    def render(
+        self,
+        treatments_skipped: dict[str, int] | None = None,
+        clinical_skipped: dict[str, int] | None = None,
+    ) -> str:
+        """The page; ``*_skipped``: timeline / clinical-sheet rows of patients not in the sheet."""
         patients, n_patients = self.patients, self.n_patients
         # patients with each mechanism at any draw, most frequent first
         mechanisms = sorted(self.mechanisms.items(), key=lambda item: (-item[1], item[0]))
@@ -104,6 +109,7 @@ class CohortPage:
             else None,
             "version": __version__,
             "treatments_skipped": dict(sorted((treatments_skipped or {}).items())),
+            "clinical_skipped": dict(sorted((clinical_skipped or {}).items())),
         }
         return _environment().get_template(COHORT_TEMPLATE).render(view=view)
 
