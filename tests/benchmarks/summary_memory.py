@@ -150,6 +150,7 @@ def write_cohort(root: Path, patients: int, draws: int) -> dict:
                 text = json.dumps(report(patient, index, draw, day, baseline), sort_keys=True)
                 (folder / f"{sample}.json").write_text(text)
     return {
+        "panel": str(Path(__file__).resolve().parents[2] / "panels" / "anti_egfr_crc.yaml"),
         "samples": str(root / "samples.tsv"),
         "treatments": str(root / "treatments.tsv"),
         "clinical": str(root / "clinical.tsv"),

@@ -36,8 +36,14 @@ from ctdna_resistance.report.build import build_draw_reports
 from ctdna_resistance.report.cohort_html import CohortPage
 from ctdna_resistance.report.html import render_draw_report
 from ctdna_resistance.report.longitudinal import render_longitudinal, treatment_dicts
-from ctdna_resistance.samplesheet import DEFAULT_ANTI_EGFR, read_cohort
+from ctdna_resistance.samplesheet import (
+    DEFAULT_ANTI_EGFR,
+    Treatment,
+    read_cohort,
+    read_treatment_timeline,
+)
 from ctdna_resistance.schemas import schema_errors
+from ctdna_resistance.sheet_index import read_sheet_draws
 from ctdna_resistance.tables import write_tsv
 from ctdna_resistance.tracking import (
     DrawData,
@@ -250,18 +256,29 @@ def run_cohort(
 ) -> None:
     """Cohort summary (TSV + HTML), a cBioPortal study and a MultiQC custom-content table
     (``multiqc_tsv``, when given) from every patient's reports."""
-    cohort = read_cohort(config["samples"], config.get("treatments") or None)
-    if cohort.treatments_skipped:  # a lab's one timeline may cover more patients than the sheet
-        skipped = cohort.treatments_skipped
+    # The sheet and timeline were validated when the run started (or by `cmd_cohort`): read
+    # lean, since a Sample per draw of a 600,000-draw cohort is some 900 MB (issue 19).
+    samples_of = read_sheet_draws(config["samples"])
+    timeline: list[Treatment] = []
+    treatments_of: dict[str, list[Treatment]] = {}
+    treatments_skipped: dict[str, int] = {}
+    if config.get("treatments"):
+        timeline, treatments_skipped = read_treatment_timeline(
+            config["treatments"], set(samples_of)
+        )
+        for treatment in timeline:
+            treatments_of.setdefault(treatment.patient, []).append(treatment)
+    if treatments_skipped:  # a lab's one timeline may cover more patients than the sheet
         print(
-            f"treatments: skipped {sum(skipped.values())} row(s) of {len(skipped)} patient(s) not "
-            f"in the sample sheet: {', '.join(skipped)}",
+            f"treatments: skipped {sum(treatments_skipped.values())} row(s) of "
+            f"{len(treatments_skipped)} patient(s) not in the sample sheet: "
+            f"{', '.join(treatments_skipped)}",
             file=sys.stderr,
         )
     clinical = None
     if config.get("clinical"):
         clinical = read_clinical_sheet(
-            config["clinical"], set(cohort.patients), RESERVED_CLINICAL_COLUMNS
+            config["clinical"], set(samples_of), RESERVED_CLINICAL_COLUMNS
         )
         if clinical.skipped:  # like the timeline, a lab's one sheet may cover more patients
             print(
@@ -272,13 +289,7 @@ def run_cohort(
     genes = panel_gene_ids(load_panel(config["panel"], config["genome_build"]))
     agents = config.get("anti_egfr_agents") or DEFAULT_ANTI_EGFR
     study = config.get("cbioportal_study_id") or "ctdna_resistance"
-    # Grouped once: Cohort.samples_of / treatments_of scan the whole cohort at each call.
-    samples_of: dict[str, list[str]] = {}
-    for sample in cohort.samples:
-        samples_of.setdefault(sample.patient, []).append(sample.sample)
-    treatments_of: dict[str, list] = {}
-    for treatment in cohort.treatments:
-        treatments_of.setdefault(treatment.patient, []).append(treatment)
+    treatments = treatment_dicts(timeline, agents)
     outputs = [summary_tsv, summary_html, str(cbioportal_dir).rstrip("/") + "/"]
     with atomic_outputs(*outputs, *([multiqc_tsv] if multiqc_tsv else [])) as tmp:
         # One patient's reports in memory at a time (issue 19): each writer takes its part.
@@ -289,7 +300,7 @@ def run_cohort(
                 tmp[2],
                 study_id=study,
                 name=f"ctdna-resistance serial plasma cohort ({study})",
-                treatments=treatment_dicts(cohort.treatments, agents),
+                treatments=treatments,
                 genome_build=config["genome_build"],
                 genes=genes,
                 clinical=clinical,
@@ -313,6 +324,4 @@ def run_cohort(
         finally:
             if multiqc:
                 multiqc.close()
-        tmp[1].write_text(
-            page.render(cohort.treatments_skipped, clinical.skipped if clinical else None)
-        )
+        tmp[1].write_text(page.render(treatments_skipped, clinical.skipped if clinical else None))
