@@ -272,3 +272,15 @@ def test_a_large_cohort_lists_its_first_patients_and_counts_every_one(
 
 def test_a_cohort_within_the_limit_has_no_unlisted_note(page: str) -> None:
     assert "are listed here" not in page
+
+
+def test_clinical_sheet_rows_of_other_patients_are_counted_on_the_page(
+    reports_by_patient: dict,
+) -> None:
+    page = cohort_html.CohortPage()
+    for row in ROWS:
+        page.add(row, reports_by_patient.get(row["patient"], []))
+    html = page.render(None, {"P077": 1, "P078": 2})
+    assert "<strong>3</strong> clinical-sheet rows of 2 patient(s) not in the sample sheet" in html
+    assert "P077, P078" in html
+    assert "clinical-sheet rows" not in page.render()
