@@ -1,10 +1,13 @@
 """A cBioPortal study folder from the per-draw reports (docs.cbioportal.org/file-formats/).
 
-Written: meta_study.txt; clinical patient and sample files (the 5-row header format); mutations
-(MAF, `export.maf`); discrete copy number (wide format, genes x samples); timeline files for the
+Written: meta_study.txt; clinical patient and sample files (the 5-row header format; the patient
+file declares OS/DFS and takes them, with any other patient column, from the clinical sheet);
+mutations (MAF, `export.maf`, plus SWISSPROT); discrete copy number (wide format, genes x samples);
+Entrez_Gene_Id and SWISSPROT come from the panel's sourced gene IDs; timeline files for the
 plasma specimens and the treatments (START_DATE in days from the patient's baseline draw, so no
 calendar date leaves the lab); case lists all, sequenced, cna (required with mutation and
-discrete CNA data) and cnaseq. Every file is sorted and has no timestamp.
+discrete CNA data) and cnaseq. Every file is sorted and has no timestamp. cBioPortal's validator
+(validateData.py) accepts the demo's study without a warning (test_cbioportal_validator.py).
 Research use only.
 """
 
