@@ -48,6 +48,8 @@ class Case:
     # Snakemake's own failure on the file before the workflow's code runs (a traceback): through
     # snakemake the case is a strict xfail with this reason until Snakemake is fixed
     snakemake_bug: str = ""
+    # cases of one batch go through snakemake in one run, each as its own patient (cases.yaml)
+    batch: str = ""
 
 
 def load_cases() -> list[Case]:
@@ -187,3 +189,58 @@ def output_files(outdir: Path) -> list[Path]:
     if not outdir.exists():
         return []
     return sorted(p for p in outdir.rglob("*") if p.is_file() and "logs" not in p.parts)
+
+
+@dataclass
+class Batch:
+    """Several sample-sheet-column cases laid out as one sheet: case i is patient P<i+1>, sample
+    S<i+1>, its file beside the others."""
+
+    folder: Path
+    config: Path
+    samples: Path
+    outdir: Path
+    cases: list[tuple[Case, str, str, Path]]  # (case, patient, sample, where its file ended up)
+
+    def snakemake(self) -> subprocess.CompletedProcess:
+        """One real workflow run; --keep-going so one patient's refusal leaves the others run."""
+        return Prepared(self.folder, self.config, self.samples, self.outdir, self.folder).snakemake(
+            "--keep-going"
+        )
+
+
+def _batch_columns(case: Case) -> dict:
+    """The case's extra sheet columns; a file that names its sample (an assay export) names the
+    corpus' one sample, S1, which in a batch is the case's sample by assay_sample."""
+    if case.into == "assay":
+        return {"assay_sample": "S1", **case.columns}
+    return dict(case.columns)
+
+
+def prepare_batch(cases: list[Case], tmp: Path) -> Batch:
+    """Lay a batch out in ``tmp``: good base files, each case's file, one sheet, a config."""
+    for item in BASE.iterdir():
+        shutil.copy(item, tmp / item.name)
+    laid_out, rows = [], []
+    header = ["patient", "sample", "collection_date"]
+    for case in cases:
+        if case.into in ("samples", "treatments", "config", "panel") or case.stage == "validate":
+            raise ValueError(f"{case.id}: only job-time sample-sheet-column cases batch")
+        shutil.copy(CORPUS / case.file, tmp / case.file)
+        for column in [case.into, *_batch_columns(case)]:
+            if column not in header:
+                header.append(column)
+    for index, case in enumerate(cases, start=1):
+        row = {"patient": f"P{index}", "sample": f"S{index}", "collection_date": "2024-01-01"}
+        row[case.into] = case.file
+        row.update(_batch_columns(case))
+        rows.append("\t".join(row.get(column, "") for column in header))
+        laid_out.append((case, f"P{index}", f"S{index}", tmp / case.file))
+    samples = tmp / "batch_samples.tsv"
+    samples.write_text("\t".join(header) + "\n" + "".join(row + "\n" for row in rows))
+    outdir = tmp / "out"
+    config = tmp / "config.yaml"
+    config.write_text(
+        _config_text(samples, tmp / "treatments.tsv", tmp / "panel_kras.yaml", outdir, "whole_file")
+    )
+    return Batch(tmp, config, samples, outdir, laid_out)

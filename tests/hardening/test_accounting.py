@@ -14,6 +14,7 @@ gene loci (written in the file's contig style). SV VCFs: the reader's ``records_
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import glob
 import shutil
@@ -92,7 +93,11 @@ def regions_file(panel, vcf: Path, folder: Path) -> Path:
 # -- the demo cohort ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sample", DEMO.samples, ids=[s.sample for s in DEMO.samples])
+SEQUENCED_DEMO = [s for s in DEMO.samples if s.vcf is not None]
+ASSAYED_DEMO = [s for s in DEMO.samples if s.vcf is None and s.assay is not None]
+
+
+@pytest.mark.parametrize("sample", SEQUENCED_DEMO, ids=[s.sample for s in SEQUENCED_DEMO])
 def test_demo_sample_accounts_for_every_record(sample):
     accounting = call_sample(sample, PANELS["GRCh38"], DEMO_CONFIG).accounting
     check_reconciles(accounting)
@@ -113,7 +118,24 @@ def test_demo_sample_accounts_for_every_record(sample):
     assert accounting["records_read"] == parts
 
 
-INDEXED_DEMO = [s for s in DEMO.samples if Path(str(s.vcf) + ".tbi").exists()]
+@pytest.mark.parametrize("sample", ASSAYED_DEMO, ids=[s.sample for s in ASSAYED_DEMO])
+def test_demo_ddpcr_draw_accounts_for_every_target_of_its_wells(sample):
+    """records_read of a ddPCR draw = the targets of its sample's channel-1 (mutant) rows in the
+    QuantaSoft export, counted here with the csv module."""
+    accounting = call_sample(sample, PANELS["GRCh38"], DEMO_CONFIG).accounting
+    check_reconciles(accounting)
+    with open(sample.assay, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    mine = [
+        r for r in rows if r["Sample"] == sample.assay_sample and r["TypeAssay"] == "Ch1Unknown"
+    ]
+    assert mine, "the sheet's assay_sample names wells of the file"
+    assert accounting["records_read"] == len({r["Assay"] for r in mine})
+    assert accounting["assay"]["wells_read"] == len(mine)
+    assert accounting["assay"]["control_wells"] == 2 * len(mine)  # a WT control and an NTC each
+
+
+INDEXED_DEMO = [s for s in SEQUENCED_DEMO if Path(str(s.vcf) + ".tbi").exists()]
 
 
 @pytest.mark.parametrize("sample", INDEXED_DEMO, ids=[s.sample for s in INDEXED_DEMO])
@@ -129,7 +151,8 @@ def test_demo_panel_regions_read_matches_bcftools_regions(sample, tmp_path):
 
 
 def test_every_demo_sample_is_checked():
-    assert len(DEMO.samples) == 16
+    assert len(DEMO.samples) == 20
+    assert len(SEQUENCED_DEMO) == 18 and len(ASSAYED_DEMO) == 2  # P005: NGS, ddPCR, ddPCR, NGS
     assert len(INDEXED_DEMO) >= 8
 
 

@@ -12,7 +12,15 @@ from pathlib import Path
 
 import pytest
 from conftest import draw_folder
-from hardening_corpus import CORPUS, ERROR_PREFIX, error_lines, load_cases, output_files, prepare
+from hardening_corpus import (
+    CORPUS,
+    ERROR_PREFIX,
+    error_lines,
+    load_cases,
+    output_files,
+    prepare,
+    prepare_batch,
+)
 
 from ctdna_resistance.io.vcf_dialects import DIALECTS
 
@@ -42,7 +50,7 @@ def test_corpus_is_complete_and_every_file_is_a_case():
                  "vcf_freebayes", "cnv_cnvkit", "cnv_seg", "cnv_gatk", "cnv_ichorcna",
                  "cnv_purple", "cnv_ascat", "cnv_controlfreec", "cnv_purecn", "sv_vcf_manta",
                  "sv_vcf_delly", "sv_vcf_gridss", "sv_vcf_dragen", "fusion_table", "bam",
-                 "coverage"):  # fmt: skip
+                 "coverage", "assay_quantasoft", "assay_generic"):  # fmt: skip
         assert kind in kinds, kind
     # every small-variant dialect the reader knows has its cases (a new dialect needs them too)
     assert {f"vcf_{dialect}" for dialect in DIALECTS} <= kinds
@@ -56,7 +64,7 @@ def test_corpus_is_complete_and_every_file_is_a_case():
     # every input kind is run through snakemake at least once (by its family)
     families = {case.kind.split("_")[0] for case in CASES if case.snakemake and not case.requires}
     assert families >= {"sample", "treatments", "config", "panel", "vcf", "cnv", "sv", "fusion",
-                        "bam", "coverage"}, families  # fmt: skip
+                        "bam", "coverage", "assay"}, families  # fmt: skip
 
 
 def assert_refused(stderr: str, case, prepared) -> str:
@@ -130,8 +138,8 @@ def test_case_through_the_real_command_line(case, tmp_path):
     check_case(case, prepared, prepared.cli)
 
 
-def assert_filtered(case, outdir: Path) -> None:
-    folder = draw_folder(outdir, "S1")
+def assert_filtered(case, outdir: Path, sample: str = "S1") -> None:
+    folder = draw_folder(outdir, sample)
     filtered = read_tsv(folder / "filtered.tsv")
     reported = read_tsv(folder / "alterations.tsv")
     accounting = json.loads((folder / "accounting.json").read_text())
@@ -160,7 +168,7 @@ def _snakemake_params(cases):
 
 
 @pytest.mark.workflow
-@pytest.mark.parametrize("case", _snakemake_params(CASES))
+@pytest.mark.parametrize("case", _snakemake_params([c for c in CASES if not c.batch]))
 def test_case_through_snakemake(case, tmp_path):
     prepared = prepare(case, tmp_path)
     done = prepared.snakemake()
@@ -176,7 +184,7 @@ def test_case_through_snakemake(case, tmp_path):
         return
     assert done.returncode != 0
     # the prepared panel (out/panel/) and the background table (out/background/) are outputs
-    # of earlier steps that succeeded; the failing step's outputs (samples/, patients/,
+    # of earlier steps that succeeded; the failing step's outputs (patients/,
     # cohort/) must not be there
     step_outputs = [
         p
@@ -215,3 +223,39 @@ def test_snakemake_config_error_is_the_products_one_line(tmp_path):
     done = prepared.snakemake()
     assert done.returncode != 0
     assert_refused(ERROR_PREFIX + _workflow_error(done.stderr), case, prepared)
+
+
+BATCHES = sorted({case.batch for case in CASES if case.batch})
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize("batch", BATCHES)
+def test_batch_through_one_snakemake_run(batch, tmp_path):
+    """The cases of a batch as the patients of one sheet, through one `snakemake --keep-going`:
+    each refused case's job prints its one line naming its file and leaves no output of its
+    patient; each filtered case's patient is reported with the record in filtered.tsv."""
+    laid_out = prepare_batch([case for case in CASES if case.batch == batch], tmp_path)
+    done = laid_out.snakemake()
+    assert TRACEBACK not in done.stderr, done.stderr[-3000:]
+    lines = error_lines(done.stderr)
+    refused = [case for case, *_ in laid_out.cases if case.outcome == "error"]
+    assert (done.returncode != 0) == bool(refused)
+    for case, patient, sample, path in laid_out.cases:
+        mine = [line for line in lines if line.startswith(f"{ERROR_PREFIX}{path}")]
+        if case.outcome == "filtered":
+            assert mine == [], mine
+            assert_filtered(case, laid_out.outdir, sample)
+            qc = json.loads(
+                (laid_out.outdir / "patients" / patient / "reports" / f"{sample}.json").read_text()
+            )["qc"]
+            assert qc["filter_reasons"] == {case.reason: qc["filtered"]}, qc
+            continue
+        assert len(set(mine)) == 1, (case.id, lines)  # the job's line (once per retry)
+        for needle in case.expect:
+            assert needle in mine[0], mine[0]
+        what, _, fix = mine[0][len(ERROR_PREFIX) :].rpartition("; ")
+        assert what and fix, mine[0]
+        outputs = output_files(laid_out.outdir)
+        # the patient's folder holds its draws' tables too (patients/<patient>/samples/)
+        folder = ("patients", patient)
+        assert not [p for p in outputs if p.relative_to(laid_out.outdir).parts[:2] == folder]

@@ -57,6 +57,23 @@ def test_unknown_targets_are_refused_with_what_the_panel_accepts(panel, name, pr
     assert "\n" not in str(error.value)
 
 
+def test_every_name_a_refusal_suggests_is_one_the_panel_accepts(panel):
+    """The refusal lists the accepted names and a screen example: each of them must resolve
+    (an ambiguous protein change is listed by its coding change instead, e.g. KRAS c.183A>C)."""
+    message = ""
+    for name in ("KRAS G99D", "BRAF X1Y"):
+        with pytest.raises(UnknownTarget) as error:
+            resolve_target(name, panel)
+        message = str(error.value)
+        listed = message.split("the panel accepts ", 1)[1].split(", or a codon screen")[0]
+        names = [n for n in listed.split(", ") if not n.startswith("...")]
+        assert names and all(resolve_target(n, panel) for n in names)
+        assert "KRAS Q61H" not in names
+        example = message.split("codon screen such as '", 1)[1].split("'", 1)[0]
+        assert resolve_target(example, panel).panel_class == "codon_screen"
+    assert "BRAF D594/V600 screen" in message  # the refused name's gene
+
+
 VCF_HEADER = (
     "##fileformat=VCFv4.2\n"
     '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'

@@ -326,6 +326,26 @@ def test_artefact_site_allele_well_above_its_background_is_called(normals, tmp_p
     assert [row["alteration"] for row in calls.alterations] == ["p.G12V"]
 
 
+def test_a_call_far_deeper_than_the_normals_is_named_in_the_qc(normals, tmp_path):
+    # the normals have ~1,500 reads each at KRAS: a 6,000x plasma extrapolates their error's tail
+    config = {"background": str(normals.table), "genome_build": "GRCh38"}
+    deep = plasma_vcf(tmp_path / "deep.vcf", [(G12D, 60, 6000)])
+    calls = call_sample(Sample("P1", "P1-T1", datetime.date(2024, 1, 1), "T0", vcf=deep),
+                        normals.panel, config)  # fmt: skip
+    assert [row["alteration"] for row in calls.alterations] == ["p.G12D"]
+    (note,) = calls.accounting["beyond_normals_depth"]
+    assert note.startswith("KRAS p.G12D at 6000x (normals ") and int(note.split()[-1][:-2]) < 3000
+    shallow = plasma_vcf(tmp_path / "shallow.vcf", [(G12D, 20, 2000)])
+    calls = call_sample(Sample("P1", "P1-T1", datetime.date(2024, 1, 1), "T0", vcf=shallow),
+                        normals.panel, config)  # fmt: skip
+    assert [row["alteration"] for row in calls.alterations] == ["p.G12D"]
+    assert calls.accounting["beyond_normals_depth"] == []
+    # the scalar model has no normals to be beyond
+    scalar = call_sample(Sample("P1", "P1-T1", datetime.date(2024, 1, 1), "T0", vcf=deep),
+                         normals.panel, {"genome_build": "GRCh38"})  # fmt: skip
+    assert scalar.accounting["beyond_normals_depth"] == []
+
+
 def test_lod95_is_higher_at_the_artefact_site(normals):
     det = detection_settings({})
     errors = error_model({"background": str(normals.table)}, det, normals.panel)

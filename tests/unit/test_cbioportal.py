@@ -16,17 +16,24 @@ from pathlib import Path
 import pytest
 
 from ctdna_resistance.errors import InputError
-from ctdna_resistance.export.cbioportal import write_cbioportal_study
+from ctdna_resistance.export.cbioportal import (
+    STUDY_MAF_COLUMNS,
+    panel_gene_ids,
+    write_cbioportal_study,
+)
 from ctdna_resistance.export.maf import (
     MAF_COLUMNS,
     draw_maf_rows,
     hgvsp_short,
     maf_alleles,
+    maf_sort_key,
     variant_classification,
     write_maf,
 )
+from ctdna_resistance.panel import load_panel
 
 FIXTURE = Path(__file__).parent / "data" / "longitudinal_reports.json"
+PANEL = Path(__file__).resolve().parents[2] / "panels" / "anti_egfr_crc.yaml"
 STUDY_ID = "ctdna_test"
 
 # docs "Cancer Study" meta file: required fields.
@@ -111,7 +118,12 @@ def series() -> dict:
 
 
 @pytest.fixture(scope="module")
-def study(series: dict, tmp_path_factory) -> Path:
+def genes() -> dict:
+    return panel_gene_ids(load_panel(PANEL, "GRCh38"))
+
+
+@pytest.fixture(scope="module")
+def study(series: dict, genes: dict, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("study")
     write_cbioportal_study(
         out,
@@ -120,6 +132,7 @@ def study(series: dict, tmp_path_factory) -> Path:
         reports_by_patient=series["reports"],
         treatments=series["treatments"],
         genome_build="GRCh38",
+        genes=genes,
     )
     return out
 
@@ -195,10 +208,20 @@ def test_clinical_files_have_the_five_row_header(study: Path, series: dict) -> N
     assert patient_columns & sample_columns == {"PATIENT_ID"}
 
 
-def test_mutations_file_is_a_sorted_maf_with_the_report_counts(study: Path, series: dict) -> None:
+def test_mutations_file_is_a_sorted_maf_with_the_report_counts(
+    study: Path, series: dict, genes: dict
+) -> None:
     columns, rows = _table(study / "data_mutations.txt")
     assert set(columns) >= MAF_REQUIRED_COLUMNS
-    assert columns == MAF_COLUMNS
+    assert columns == [*MAF_COLUMNS, "SWISSPROT"] == STUDY_MAF_COLUMNS
+    # the validator's warnings without them: Entrez and UniProt IDs from the panel
+    assert _meta(study / "meta_mutations.txt")["swissprot_identifier"] == "accession"
+    for row in rows:
+        entrez, accession = genes[row["Hugo_Symbol"]]
+        assert (row["Entrez_Gene_Id"], row["SWISSPROT"]) == (str(entrez), accession)
+    assert {(r["Hugo_Symbol"], r["Entrez_Gene_Id"], r["SWISSPROT"]) for r in rows} >= {
+        ("KRAS", "3845", "P01116")
+    }
     samples = set(_samples(series))
     detected = {
         (r["sample"], a["key"]): a
@@ -227,9 +250,9 @@ def test_mutations_file_is_a_sorted_maf_with_the_report_counts(study: Path, seri
 
 def test_cna_file_has_every_sample_and_valid_levels(study: Path, series: dict) -> None:
     columns, rows = _table(study / "data_cna.txt")
-    assert columns == ["Hugo_Symbol", *_samples(series)]
-    assert [row["Hugo_Symbol"] for row in rows] == ["MET"]
-    assert all(row[s] in CNA_VALUES for row in rows for s in columns[1:])
+    assert columns == ["Hugo_Symbol", "Entrez_Gene_Id", *_samples(series)]
+    assert [(row["Hugo_Symbol"], row["Entrez_Gene_Id"]) for row in rows] == [("MET", "4233")]
+    assert all(row[s] in CNA_VALUES for row in rows for s in columns[2:])
     assert rows[0]["P002-T2"] == "2"
     # No copy-number input in these draws: not assessed, never a claimed diploid 0.
     assert rows[0]["P001-T0"] == "NA"
@@ -270,7 +293,9 @@ def test_case_lists(study: Path, series: dict) -> None:
     assert lists["all"]["case_list_ids"].split("\t") == samples
 
 
-def test_study_is_byte_identical_on_rerun(study: Path, series: dict, tmp_path: Path) -> None:
+def test_study_is_byte_identical_on_rerun(
+    study: Path, series: dict, genes: dict, tmp_path: Path
+) -> None:
     write_cbioportal_study(
         tmp_path,
         study_id=STUDY_ID,
@@ -278,6 +303,7 @@ def test_study_is_byte_identical_on_rerun(study: Path, series: dict, tmp_path: P
         reports_by_patient=copy.deepcopy(series["reports"]),
         treatments=list(reversed(series["treatments"])),
         genome_build="GRCh38",
+        genes=dict(reversed(list(genes.items()))),
     )
     for path in sorted(study.rglob("*.txt")):
         assert (tmp_path / path.relative_to(study)).read_bytes() == path.read_bytes(), path.name
@@ -327,3 +353,31 @@ def test_draw_maf_rows_and_write_maf(series: dict, tmp_path: Path) -> None:
     assert lines[0].startswith("#version")
     assert lines[1].split("\t") == MAF_COLUMNS
     assert len(lines) == 4
+
+
+def test_mutations_are_in_sample_order_across_patients(series: dict, tmp_path: Path) -> None:
+    # The study is written one patient at a time; the MAF is still sorted by sample first, so a
+    # later patient whose sample IDs sort earlier has its rows first (as one global sort would).
+    reports = copy.deepcopy(series["reports"])
+    for report in reports["P002"]:
+        report["sample"] = "A" + report["sample"]
+    write_cbioportal_study(
+        tmp_path,
+        study_id=STUDY_ID,
+        name="ctDNA test study",
+        reports_by_patient=reports,
+        treatments=series["treatments"],
+        genome_build="GRCh38",
+    )
+    lines = (tmp_path / "data_mutations.txt").read_text(encoding="utf-8").splitlines()
+    header = lines[1].split("\t")
+    rows = [dict(zip(header, line.split("\t"), strict=True)) for line in lines[2:]]
+    barcodes = [row["Tumor_Sample_Barcode"] for row in rows]
+    assert barcodes[0].startswith("AP002") and barcodes[-1].startswith("P001")
+    expected = sorted(
+        (row for patient in reports.values() for r in patient for row in draw_maf_rows(r)),
+        key=maf_sort_key,
+    )
+    assert [(r["Tumor_Sample_Barcode"], r["Start_Position"]) for r in rows] == [
+        (r["Tumor_Sample_Barcode"], str(r["Start_Position"])) for r in expected
+    ]

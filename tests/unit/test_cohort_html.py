@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ctdna_resistance.cohort import SUMMARY_COLUMNS, summarise_patient
+from ctdna_resistance.report import cohort_html
 from ctdna_resistance.report.cohort_html import render_cohort
 from ctdna_resistance.samplesheet import Cohort, Sample, Treatment
 
@@ -247,3 +248,39 @@ def test_the_summary_starts_the_anti_egfr_clock_with_the_configured_agents():
     configured = summarise_patient("P9", reports, cohort, ["erbitux", "vectibix"])
     assert configured["anti_egfr_start"] == "2024-01-05"
     assert configured["days_from_anti_egfr_start"] == 26
+
+
+def test_a_large_cohort_lists_its_first_patients_and_counts_every_one(
+    reports_by_patient: dict, monkeypatch
+) -> None:
+    # 100,000 patients would make a page no browser opens: the page lists the first
+    # MAX_LISTED_PATIENTS (by ID) and says so; counts and mechanisms still cover everyone.
+    monkeypatch.setattr(cohort_html, "MAX_LISTED_PATIENTS", 2)
+    page = render_cohort(list(reversed(ROWS)), reports_by_patient)
+    listed = re.findall(r'<tr data-patient="([^"]+)"', page)
+    assert listed == ["P001", "P002"]
+    assert f"The first 2 of {len(ROWS)} patients (by ID) are listed" in page
+    assert f"<strong>{len(ROWS)}</strong> patients" in page
+    lanes = _svg(page, "emergence-plot").findall(".//{http://www.w3.org/2000/svg}g")
+    assert {lane.get("data-patient") for lane in lanes if lane.get("data-patient")} <= {
+        "P001",
+        "P002",
+    }
+    # RAS/MAPK reactivation in P001, P002 and the unlisted P004: counted all the same.
+    assert f"3 of {len(ROWS)} patients" in page
+
+
+def test_a_cohort_within_the_limit_has_no_unlisted_note(page: str) -> None:
+    assert "are listed here" not in page
+
+
+def test_clinical_sheet_rows_of_other_patients_are_counted_on_the_page(
+    reports_by_patient: dict,
+) -> None:
+    page = cohort_html.CohortPage()
+    for row in ROWS:
+        page.add(row, reports_by_patient.get(row["patient"], []))
+    html = page.render(None, {"P077": 1, "P078": 2})
+    assert "<strong>3</strong> clinical-sheet rows of 2 patient(s) not in the sample sheet" in html
+    assert "P077, P078" in html
+    assert "clinical-sheet rows" not in page.render()

@@ -259,3 +259,46 @@ def test_decay_fits_after_withdrawal_are_listed(series: dict) -> None:
     assert "Decay after anti-EGFR withdrawal" in page
     assert '<td class="num">134</td><td class="num">99 to 211</td><td>2024-09-30</td>' in page
     assert "needs 2" in page
+
+
+def _ddpcr_between(series: dict) -> list[dict]:
+    """P001 with its T1 and T2 measured by ddPCR (issue 17): NGS, ddPCR, ddPCR, NGS."""
+    reports = copy.deepcopy(series["reports"]["P001"])
+    for report in reports:
+        platform = "ddpcr" if report["sample"] in ("P001-T1", "P001-T2") else "ngs"
+        report["platforms"] = [platform]
+        for entry in report["alterations"] + report["not_detected"]:
+            entry["platform"] = platform
+    return reports
+
+
+def test_each_point_shows_its_platform_by_shape_legend_hover_and_table(series: dict) -> None:
+    page = render_longitudinal("P001", _ddpcr_between(series), _treatments(series, "P001"))
+    plot = _svgs(page)["trajectory-plot"]
+    diamonds = [e for e in plot.iter("path") if "platform-ddpcr" in (e.get("class") or "")]
+    titles = [e.find("title").text for e in diamonds]
+    # every ddPCR point is a diamond at a ddPCR draw, and names the platform and its copies
+    assert diamonds and all(("P001-T1 (" in t or "P001-T2 (" in t) and "ddPCR" in t for t in titles)
+    assert any("copies" in t for t in titles if "detected," in t)
+    circles = [e for e in plot.iter("circle") if "marker" in (e.get("class") or "")]
+    circle_titles = [e.find("title").text for e in circles]
+    assert circle_titles and all("P001-T0 (" in t or "P001-T3 (" in t for t in circle_titles)
+    assert all("sequencing (NGS)" in t for t in circle_titles)
+    legend = [e.text for e in plot.iter("text")]
+    assert "measured by ddPCR" in legend and "measured by sequencing (NGS)" in legend
+    cells = _ValueCells()
+    cells.feed(page)
+    measured = {k: text for k, text in cells.cells.items() if "%" in text}  # a VAF or an LoD95
+    assert {sample for _, sample in measured} == {"P001-T0", "P001-T1", "P001-T2", "P001-T3"}
+    for (_, sample), text in measured.items():
+        ddpcr = sample in ("P001-T1", "P001-T2")
+        assert ("ddPCR" if ddpcr else "sequencing (NGS)") in text, (sample, text)
+    for sample, platform in (("P001-T1", "ddpcr"), ("P001-T0", "ngs")):
+        assert f'data-sample="{sample}" data-status="detected" data-platform="{platform}"' in page
+    assert '<td class="platform">ddPCR</td>' in page and "diamonds: by ddPCR" in page
+    assert '<td class="platform">sequencing (NGS)</td>' in page
+
+
+def test_a_sequencing_only_page_names_no_platform(page: str) -> None:
+    assert "measured by" not in page and "data-platform" not in page and "diamonds" not in page
+    assert 'class="platform"' not in page

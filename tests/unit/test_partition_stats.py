@@ -12,6 +12,7 @@ import pytest
 from ctdna_resistance.assay_records import AssayRecord
 from ctdna_resistance.partition_stats import (
     Blank,
+    copies_per_partition,
     detect_partitions,
     detection_power,
     lod95_partitions,
@@ -121,3 +122,22 @@ def test_clean_wildtype_control_cannot_claim_a_rate_below_one_in_its_copies():
     blank = plate_blank([clean], "KRAS G12D", configured_rate=0.01)
     assert blank.per_wildtype_copy == pytest.approx(1 / (-math.log((N - 300) / N) * N))
     assert plate_blank([], "KRAS G12D", 2e-4).per_wildtype_copy == 2e-4
+
+
+def test_a_channel_without_positives_has_zero_copies_not_minus_zero():
+    """-ln(N/N) is -0.0, which tables would print as '-0' (the demo's ddPCR NRAS at T1 did)."""
+    assert math.copysign(1.0, copies_per_partition(15000, 15000)) == 1.0
+
+
+def test_a_saturated_wild_type_channel_is_no_call_and_no_copy_number():
+    """Every droplet wild-type positive: the wild-type copies, the fraction and the blank's false
+    positives are unknown, so no detection is claimed and no depth is invented (not a crash)."""
+    record = AssayRecord(
+        source="plate.csv", record_no=2, sample="S", target="KRAS G12D", well="A01",
+        platform="ddpcr", dialect="quantasoft", mutant_positives=30, wildtype_positives=N,
+        accepted_partitions=N,
+    )  # fmt: skip
+    blank = Blank(per_wildtype_copy=1e-4, per_partition=0.0, source="configured")
+    m = measure([record], blank, alpha=ALPHA, min_positive_partitions=MIN_POSITIVE)
+    assert m.fraction is None and m.detected is False and m.p_value is None
+    assert m.depth is None and m.alt_reads == 30 and "saturated" in m.note

@@ -341,7 +341,9 @@ def test_every_draw_carries_the_artefacts_at_their_error_rate():
         for r in sites
         if r["kind"] == "recurrent_artefact"
     }
-    samples = {r["sample"] for r in read_tsv(DEMO / "samples.tsv")}
+    # every sequenced draw (a draw measured only by ddPCR has no reads to carry them)
+    samples = {r["sample"] for r in read_tsv(DEMO / "samples.tsv") if r["vcf"] or r["bam"]}
+    assert any(not r["vcf"] for r in read_tsv(DEMO / "samples.tsv"))
     assert {(r["sample"], r["chrom"], r["pos"], r["ref"], r["alt"]) for r in truth} == {
         (sample, *key) for sample in samples for key in artefacts
     }

@@ -42,19 +42,19 @@ def _vcf(path, g12d, v600e):
     path.write_text(VCF_HEADER + "\n".join(lines) + "\n")
 
 
-def _quantasoft(path, sample, mutant, wildtype, accepted):
+def _quantasoft(path, sample, mutant, wildtype, accepted, target="KRAS G12D"):
     """A QuantaSoft results export (the real file's header, tests/formats/data/ddpcr) with a
     sample well and an NTC well of a KRAS G12D FAM / wild-type HEX assay."""
     real = REPO / "tests" / "formats" / "data" / "ddpcr" / "quantasoft_small.csv"
     header = real.read_text().splitlines()[0].split(",")
     rows = []
     for well, name, counts in (("A01", sample, (mutant, wildtype)), ("H12", "NTC", (0, 0))):
-        for channel, target, positives in (
-            ("Ch1Unknown", "KRAS G12D", counts[0]),
+        for channel, assay, positives in (
+            ("Ch1Unknown", target, counts[0]),
             ("Ch2Unknown", "KRAS WT", counts[1]),
         ):
             row = dict.fromkeys(header, "")
-            row.update(Well=well, Sample=name, TypeAssay=channel, Assay=target,
+            row.update(Well=well, Sample=name, TypeAssay=channel, Assay=assay,
                        Positives=str(positives), Negatives=str(accepted - positives),
                        AcceptedDroplets=str(accepted))  # fmt: skip
             rows.append(",".join(row[h] for h in header))
@@ -101,3 +101,72 @@ def test_ngs_ddpcr_ddpcr_ngs_patient_gives_one_timeline_with_the_truths_labels(t
     with open(out / "cohort" / "summary.tsv", newline="") as handle:
         (summary,) = list(csv.DictReader(handle, delimiter="\t"))
     assert summary["draws_by_platform"] == "ngs:2;ddpcr:2"
+
+
+SCREEN = "12:25245346-25245351:KRAS_12_13_screen"  # "KRAS G12/G13 screen" in the real panel
+G13D = "12:25245347:C>T"  # KRAS p.G13D, GRCh38
+
+
+def test_sequencing_draws_count_toward_a_ddpcr_codon_screen(tmp_path):
+    """Issue 17 item 4: a patient followed on ddPCR by the KRAS G12/G13 screen, sequenced before,
+    between and after. Baseline: no KRAS record in the VCF, 6,000x at the codons in the coverage
+    file: the screen is not detected there with sequencing's LoD95. T3: only a weak, filtered
+    G12D record at 6,000x: not detected, with that record's LoD95. T4: sequencing finds G13D:
+    the screen is detected with G13D's reads. One story across platforms."""
+    weak = VCF_HEADER.replace(
+        "##contig", '##FILTER=<ID=weak_evidence,Description="w">\n##contig', 1
+    )
+    braf = "chr7\t140753336\t.\tA\tT\t.\tPASS\t.\tGT:AD:DP\t0/1:5700,300:6000\n"
+    (tmp_path / "t0.vcf").write_text(VCF_HEADER + braf)
+    (tmp_path / "t0.depth.txt").write_text(
+        "".join(f"chr12\t{pos}\t6000\n" for pos in range(25245340, 25245361))
+    )
+    _quantasoft(tmp_path / "plate1.csv", "P8-T1", 9, 2719, 15000, target="KRAS G12/G13 screen")
+    _quantasoft(tmp_path / "plate2.csv", "P8-T2", 45, 2719, 15000, target="KRAS G12/G13 screen")
+    (tmp_path / "t3.vcf").write_text(
+        weak + braf + "chr12\t25245350\t.\tC\tT\t.\tweak_evidence\t.\tGT:AD:DP\t0/1:5999,1:6000\n"
+    )
+    (tmp_path / "t4.vcf").write_text(
+        VCF_HEADER
+        + "chr7\t140753336\t.\tA\tT\t.\tPASS\t.\tGT:AD:DP\t0/1:4850,150:5000\n"
+        + "chr12\t25245347\t.\tC\tT\t.\tPASS\t.\tGT:AD:DP\t0/1:4960,40:5000\n"
+    )
+    (tmp_path / "samples.tsv").write_text(
+        "patient\tsample\tcollection_date\tvcf\tcoverage\tassay\n"
+        "P8\tP8-T0\t2024-01-10\tt0.vcf\tt0.depth.txt\t\n"
+        "P8\tP8-T1\t2024-03-01\t\t\tplate1.csv\n"
+        "P8\tP8-T2\t2024-05-01\t\t\tplate2.csv\n"
+        "P8\tP8-T3\t2024-06-01\tt3.vcf\t\t\n"
+        "P8\tP8-T4\t2024-07-01\tt4.vcf\t\t\n"
+    )
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", "--snakefile",
+         str(REPO / "Snakefile"), "--config", f"samples={tmp_path / 'samples.tsv'}",
+         "treatments=", "normals=", "reference_fasta=", f"outdir={out}"],
+        cwd=REPO, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    with open(out / "patients" / "P8" / "timeline.tsv", newline="") as handle:
+        rows = {(r["key"], r["sample"]): r for r in csv.DictReader(handle, delimiter="\t")}
+    screen = [rows[(SCREEN, f"P8-T{i}")] for i in range(5)]
+    assert [r["platform"] for r in screen] == ["ngs", "ddpcr", "ddpcr", "ngs", "ngs"]
+    assert [r["status"] for r in screen] == [
+        "not_detected", "detected", "detected", "not_detected", "detected",
+    ]  # fmt: skip
+    # baseline: sequencing's LoD95 at 6,000x, from the coverage file at the codons
+    assert 0 < float(screen[0]["lod95"]) < 0.005 and screen[0]["depth"] == "6000"
+    assert "the coverage" in screen[0]["note"]
+    # the ddPCR detection at T1 is new against sequencing's absence at T0
+    assert screen[1]["trend"] == "new"
+    # T3: the filtered G12D record tells the depth at the codons
+    assert 0 < float(screen[3]["lod95"]) < 0.005 and screen[3]["depth"] == "6000"
+    assert "KRAS p.G12D" in screen[3]["note"]
+    # progression: G13D's own reads are the screen's, and its trend is tested on them
+    assert (screen[4]["alt_reads"], screen[4]["depth"]) == ("40", "5000")
+    assert float(screen[4]["vaf"]) == pytest.approx(0.008)
+    assert "KRAS p.G13D" in screen[4]["note"]
+    assert rows[(G13D, "P8-T4")]["status"] == "detected"
+    report = json.loads((out / "patients" / "P8" / "reports" / "P8-T4.json").read_text())
+    (entry,) = [a for a in report["alterations"] if a["key"] == SCREEN]
+    assert entry["platform"] == "ngs" and entry["alt_reads"] == 40

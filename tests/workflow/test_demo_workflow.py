@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from ctdna_resistance.background import error_model
 from ctdna_resistance.calls import detection_settings
 from ctdna_resistance.copy_number import copy_number_settings
 from ctdna_resistance.panel import load_panel
+from ctdna_resistance.report.html import BACKGROUND_MODEL_LABELS
 
 pytestmark = pytest.mark.workflow
 
@@ -157,6 +159,12 @@ def test_nothing_outside_the_truth_is_reported_as_resistance(demo, truth, sample
         for r in truth
         if r["category"] == "resistance"
     }
+    # P005's ddPCR draws: the alleles its plates measure, where the truth has them
+    resistance |= {
+        (r["sample"], r["chrom"], r["pos"], r["ref"], r["alt"])
+        for r in read_tsv(REPO / "test_data" / "truth_assays.tsv")
+        if r["role"] == "sample" and float(r["true_fraction"]) > 0
+    }
     n_reported = 0
     for sample in samples:
         for r in read_tsv(draw_folder(demo["out"], sample["sample"]) / "alterations.tsv"):
@@ -197,7 +205,8 @@ def test_every_allele_is_reported_or_filtered_and_counts_reconcile(demo, samples
         # VCF alleles, copy-number segments and SV events: each is reported or filtered
         segments = acct.get("copy_number", {}).get("segments_read", 0)
         events = acct.get("sv", {}).get("events_read", 0)
-        assert acct["alleles_read"] + segments + events == acct["records_read"]
+        targets = acct.get("assay", {}).get("targets_read", 0)  # P005's ddPCR draws
+        assert acct["alleles_read"] + segments + events + targets == acct["records_read"]
         assert acct["records_read"] == acct["records_reported"] + len(filtered)
         small = [r for r in reported if r["type"] not in ("amplification", "deletion_cn")]
         behind_cn = acct.get("copy_number", {}).get("segments_reported", 0)
@@ -234,6 +243,7 @@ def test_reports_validate_against_their_schema_and_say_research_use_only(demo, s
 
 def test_emerging_resistance_is_reported_in_the_draw_it_appears(demo, truth, samples):
     det = demo["det"]
+    assays = [r for r in read_tsv(REPO / "test_data" / "truth_assays.tsv") if r["role"] == "sample"]
     by_patient: dict[str, list] = {}
     for s in samples:
         by_patient.setdefault(s["patient"], []).append(s)
@@ -250,6 +260,12 @@ def test_emerging_resistance_is_reported_in_the_draw_it_appears(demo, truth, sam
             if r["sample"] in names and r["category"] == "resistance" and r["kind"] == "snv"
             and detectable(r, det)
         }  # fmt: skip
+        # and the alleles a ddPCR draw of the patient (P005) detects, or may detect
+        site = ("chrom", "pos", "ref", "alt")
+        known |= {tuple(r[k] for k in site) for r in assays
+                  if r["sample"] in names and r["expected_status"] == "detected"}  # fmt: skip
+        known_maybe = {tuple(r[k] for k in site) for r in assays
+                       if r["sample"] in names and r["expected_status"] == "either"}  # fmt: skip
         for index, draw in enumerate(draws):
             mine = [
                 r for r in truth if r["sample"] == draw["sample"] and r["category"] == "resistance"
@@ -268,6 +284,7 @@ def test_emerging_resistance_is_reported_in_the_draw_it_appears(demo, truth, sam
                 for r in mine
                 if (r["kind"] == "amplification" and expected_call(r, demo) == "maybe")
                 or (draw.get("bam") and (r["chrom"], r["pos"], r["ref"], r["alt"]) in known)
+                or informed_by_caller_record(r, det, known_maybe)
             }
             report = json.loads(
                 (
@@ -277,7 +294,15 @@ def test_emerging_resistance_is_reported_in_the_draw_it_appears(demo, truth, sam
             reported = {
                 (a["chrom"], str(a["pos"]), a["ref"], a["alt"]) for a in report["alterations"]
             }
-            assert here <= reported <= here | maybe
+            if draw.get("assay"):  # P005's ddPCR draws: what truth_assays expects of each well
+                wells = [r for r in assays if r["sample"] == draw["sample"]]
+                here = {
+                    tuple(r[k] for k in site) for r in wells if r["expected_status"] == "detected"
+                }
+                maybe = {
+                    tuple(r[k] for k in site) for r in wells if r["expected_status"] == "either"
+                }
+            assert here <= reported <= here | maybe, draw["sample"]
             if index > 0 and here - seen:
                 assert report["resistance"]["status"] in ("emerging", "detected")
                 checked += 1
@@ -471,12 +496,13 @@ def test_what_changed_calls_new_or_cleared_only_where_the_other_draw_could_have_
 
 def test_the_reports_quality_table_reconciles_with_the_accounting(demo):
     reports = sorted((demo["out"] / "patients").glob("*/reports/*.json"))
-    assert len(reports) == 16
+    assert len(reports) == 20
     for path in reports:
         qc = json.loads(path.read_text())["qc"]
         acct = json.loads((draw_folder(demo["out"], path.stem) / "accounting.json").read_text())
         assert qc["records_read"] == acct["records_read"] == qc["reported"] + qc["filtered"]
         parts = qc["alleles_read"] + qc.get("segments_read", 0) + qc.get("sv_events_read", 0)
+        parts += acct.get("assay", {}).get("targets_read", 0)  # P005's ddPCR draws
         assert parts == qc["records_read"], path.stem
         html = path.with_suffix(".html").read_text()
         assert (
@@ -573,7 +599,14 @@ def test_pooled_ctdna_level_follows_the_true_tumour_fraction(demo):
         level = report["ctdna_level"]
         assert level["status"] == "detected" and level["low"] <= level["estimate"] <= level["high"]
         ratio = float(row["true_tumor_fraction"]) / baseline[row["patient"]]
-        if row["timepoint"] == "T0":
+        if report["platforms"] == ["ddpcr"]:
+            # P005's ddPCR draws measure two subclonal resistance alleles, the baseline pooled
+            # truncal markers too: a response would compare different things (issue 17)
+            assert (
+                level["response"] is None
+                and "not compared with baseline" in level["response_reason"]
+            ), (sample, level)
+        elif row["timepoint"] == "T0":
             assert level["response"] == "baseline"
         elif ratio < 0.4:
             assert level["response"] == "molecular_response", (sample, ratio, level)
@@ -586,7 +619,7 @@ def test_pooled_ctdna_level_follows_the_true_tumour_fraction(demo):
         for alteration in report["alterations"]:
             if alteration.get("background_model"):
                 models.add(alteration["background_model"])
-                assert f"{alteration['background_model']} background" in html
+                assert BACKGROUND_MODEL_LABELS[alteration["background_model"]] in html
     assert checked >= 6
     assert "site" in models  # the demo runs with a background learned from its normals
     longitudinal = (out / "patients" / "P001" / "longitudinal.html").read_text()
@@ -615,7 +648,7 @@ def test_multiqc_shows_a_ctdna_resistance_section(demo, tmp_path):
     html = (tmp_path / "multiqc_report.html").read_text()
     assert "ctdna-resistance" in html
     rows = read_tsv(tmp_path / "multiqc_data" / "multiqc_ctdna_resistance_table.txt")
-    assert len(rows) == 16
+    assert len(rows) == 20
     for row in rows:
         report = json.loads(
             (
@@ -629,3 +662,84 @@ def test_multiqc_shows_a_ctdna_resistance_section(demo, tmp_path):
             assert float(row["ctdna_level"]) == pytest.approx(
                 report["ctdna_level"]["estimate"], rel=1e-5
             )
+
+
+def _poisson_fraction(mutant_positives: int, wildtype_positives: int, droplets: int) -> float:
+    """Mutant fraction from droplet counts, computed here: -ln(1 - k/N) copies per droplet."""
+    mutant = math.log(droplets / (droplets - mutant_positives))
+    wildtype = math.log(droplets / (droplets - wildtype_positives))
+    return mutant / (mutant + wildtype)
+
+
+def test_the_ddpcr_patients_timeline_agrees_with_the_truth(demo, truth):
+    """Issue 17 item 5: P005 is sequenced at baseline and progression and followed by ddPCR in
+    between (QuantaSoft exports with NTC and wild-type control wells). Its timeline carries each
+    draw's platform, the ddPCR statuses the truth expects, fractions from the file's droplets,
+    and trend labels whose direction is the truth's."""
+    out = demo["out"]
+    assays = [r for r in read_tsv(REPO / "test_data" / "truth_assays.tsv") if r["role"] == "sample"]
+    draws = [r for r in read_tsv(REPO / "test_data" / "samples.tsv") if r["patient"] == "P005"]
+    platform = {r["sample"]: "ddpcr" if r["assay"] else "ngs" for r in draws}
+    assert list(platform.values()) == ["ngs", "ddpcr", "ddpcr", "ngs"]
+    order = [r["sample"] for r in draws]
+    keys = {f"{r['chrom']}:{r['pos']}:{r['ref']}>{r['alt']}" for r in assays}
+    # the truth's fraction of each followed allele at every draw: truth.tsv (NGS), truth_assays
+    fraction = {
+        (f"{r['chrom']}:{r['pos']}:{r['ref']}>{r['alt']}", r["sample"]): float(r["true_vaf"])
+        for r in truth
+        if r["patient"] == "P005" and r["category"] == "resistance" and r["kind"] == "snv"
+    }
+    for r in assays:
+        fraction[(f"{r['chrom']}:{r['pos']}:{r['ref']}>{r['alt']}", r["sample"])] = float(
+            r["true_fraction"]
+        )
+    timeline = read_tsv(out / "patients" / "P005" / "timeline.tsv")
+    got = {(r["key"], r["sample"]): r for r in timeline}
+    assert {r["sample"]: r["platform"] for r in timeline} == platform
+    for r in assays:
+        key = f"{r['chrom']}:{r['pos']}:{r['ref']}>{r['alt']}"
+        row = got[(key, r["sample"])]
+        if r["expected_status"] != "either":
+            assert row["status"] == r["expected_status"], (r["target"], r["sample"], row)
+        droplets = int(r["accepted_droplets"])
+        expected = _poisson_fraction(
+            int(r["mutant_positives"]), int(r["wildtype_positives"]), droplets
+        )
+        assert float(row["vaf"]) == pytest.approx(expected, rel=1e-4, abs=1e-9), row
+    # every alteration the plate did not measure is not assessed at a ddPCR draw
+    for row in timeline:
+        if platform[row["sample"]] == "ddpcr" and row["key"] not in keys:
+            assert row["status"] == "not_assessed", row
+    labels_seen = set()
+    for key in sorted(keys):
+        detected_before = False
+        previous = None  # the last draw before with a status that has counts
+        for sample in order:
+            row, now = got[(key, sample)], fraction[(key, sample)]
+            label = row["trend"]
+            labels_seen.add(label)
+            if label == "pre_existing":
+                assert sample == order[0] and now > 0
+            if label in ("new", "first_seen"):
+                assert now > 0 and not detected_before, (key, sample)
+            if label in ("rising", "falling"):
+                before = fraction[(key, previous)]
+                assert (now > before) == (label == "rising"), (key, sample, before, now)
+            if label == "cleared":
+                assert now < fraction[(key, previous)], (key, sample)
+            detected_before |= row["status"] == "detected"
+            if row["status"] in ("detected", "not_detected"):
+                previous = sample
+    # the pre-existing clone is called so at baseline and the emerging one is found on ddPCR
+    assert "pre_existing" in labels_seen and "new" in labels_seen
+    report = json.loads((out / "patients" / "P005" / "reports" / "P005-T1.json").read_text())
+    assert report["platforms"] == ["ddpcr"]
+    summary = {r["patient"]: r for r in read_tsv(out / "cohort" / "summary.tsv")}
+    assert summary["P005"]["draws_by_platform"] == "ngs:2;ddpcr:2"
+    assert summary["P001"]["draws_by_platform"] == "ngs:4"
+    # the longitudinal page draws P005's ddPCR points as diamonds and says so in the legend
+    page = (out / "patients" / "P005" / "longitudinal.html").read_text()
+    assert page.count('class="marker detected platform-ddpcr"') == sum(
+        got[(k, s)]["status"] == "detected" for k in keys for s in order if platform[s] == "ddpcr"
+    )
+    assert "measured by ddPCR" in page and '<td class="platform">ddPCR</td>' in page

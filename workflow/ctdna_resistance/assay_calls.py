@@ -12,6 +12,7 @@ accounting's ``assay.targets``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from ctdna_resistance.assay_targets import UnknownTarget, resolve_target
@@ -164,8 +165,9 @@ def _target_entry(resolved, m, group) -> dict:
         "mutant_positives": m.mutant_positives,
         "wildtype_positives": m.wildtype_positives,
         "accepted_partitions": m.accepted_partitions,
-        "mutant_copies": m.mutant_copies,
-        "wildtype_copies": m.wildtype_copies,
+        # a saturated channel has no copy number (inf): null, as JSON has no infinity
+        "mutant_copies": _finite(m.mutant_copies),
+        "wildtype_copies": _finite(m.wildtype_copies),
         "fraction": m.fraction,
         "fraction_interval": [m.fraction_low, m.fraction_high],
         "mutant_copies_per_ul": m.concentration,
@@ -175,3 +177,7 @@ def _target_entry(resolved, m, group) -> dict:
         "detected": m.detected,
         "lod95": m.lod95,
     }
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None

@@ -43,22 +43,44 @@ class UnknownTarget(ValueError):
 
 
 def accepted_names(panel: Panel, gene: str = "") -> list[str]:
-    """The specific-allele names the panel accepts (of ``gene`` when given), sorted."""
+    """The specific-allele names the panel accepts (of ``gene`` when given), sorted: the protein
+    change ('KRAS G12D'), or the coding change where one protein change is several alleles
+    ('KRAS c.183A>C' for one of the two Q61H)."""
+    spots = [s for s in panel.hotspots.values() if not gene or s.gene == gene]
+    by_protein: dict[tuple[str, str], int] = {}
+    for spot in spots:
+        by_protein[(spot.gene, spot.protein)] = by_protein.get((spot.gene, spot.protein), 0) + 1
     names = {
-        f"{spot.gene} {spot.protein.removeprefix('p.')}"
-        for spot in panel.hotspots.values()
-        if not gene or spot.gene == gene
+        f"{s.gene} {s.protein.removeprefix('p.')}"
+        if by_protein[(s.gene, s.protein)] == 1
+        else f"{s.gene} {s.hgvsc.rsplit(':', 1)[-1]}"
+        for s in spots
     }
     return sorted(names)
+
+
+def screen_example(panel: Panel, gene: str = "") -> str:
+    """A codon-screen name the panel accepts, of ``gene`` when it has two codons: 'KRAS G12/G13
+    screen' (the first two codons of the gene, by number); '' without codons."""
+    by_gene: dict[str, list] = {}
+    for codon in panel.codons:
+        by_gene.setdefault(codon.gene, []).append(codon)
+    if not by_gene:
+        return ""
+    if gene not in by_gene:
+        gene = max(sorted(by_gene), key=lambda g: len(by_gene[g]))
+    first = sorted(by_gene[gene], key=lambda c: c.number)[:2]
+    return f"{gene} {'/'.join(f'{c.ref_aa}{c.number}' for c in first)} screen"
 
 
 def _refuse(name: str, panel: Panel, gene: str, why: str) -> UnknownTarget:
     names = accepted_names(panel, gene)
     shown = ", ".join(names[:40]) + (f", ... ({len(names)} in all)" if len(names) > 40 else "")
-    screens = sorted({f"{c.gene} {c.ref_aa}{c.number}" for c in panel.codons})[:3]
+    example = screen_example(panel, gene)
+    screen = f", or a codon screen such as '{example}'" if example else ""
     return UnknownTarget(
-        f"target {name!r} {why}; the panel accepts {shown}, or a codon screen such as "
-        f"'{' / '.join(screens)} screen' (or map it in targeted_assay.target_names)"
+        f"target {name!r} {why}; the panel accepts {shown}{screen} (or map it in "
+        "targeted_assay.target_names)"
     )
 
 

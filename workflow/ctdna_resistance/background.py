@@ -40,6 +40,9 @@ MODELS = ("site", "context", "scalar")
 STRAND_MIN_ALT = 10
 STRAND_FOLD = 5.0
 FLAGS = ("recurrent_artefact", "chip_like")
+# a plasma this many times deeper at a site than the normals were (reads per normal) is tested
+# on an error tail the normals never showed: false calls exceed alpha there (README, validation)
+BEYOND_NORMALS_FOLD = 2.0
 _COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
 _REBUILD = "rebuild it with `ctdna-resistance background` for this panel and build (README)"
 
@@ -68,6 +71,13 @@ class SiteModel:
     detail: str = ""  # how the normals saw the site, for filter details and reports
     # (forward, reverse) error rates when the normals' alt reads sit on one strand, else None
     strand_errors: tuple[float, float] | None = None
+    # reads per normal at the site (site rows only): how deep the normals saw it
+    normal_depth: float | None = None
+
+    def beyond_normals(self, depth: int | None) -> bool:
+        """Whether a plasma of this depth is BEYOND_NORMALS_FOLD x deeper than the normals were
+        at the site, so the test extrapolates the tail of the site's error."""
+        return bool(self.normal_depth) and (depth or 0) > BEYOND_NORMALS_FOLD * self.normal_depth
 
     def p_value(self, alt_reads: int, depth: int) -> float:
         """P(X >= alt_reads) at this depth under the site's background alone."""
@@ -273,6 +283,7 @@ def _site_model(row: dict) -> SiteModel:
         row["flag"],
         detail,
         _strand_errors(row),
+        int(row["depth"]) / max(int(row["n_normals"]), 1),
     )
 
 

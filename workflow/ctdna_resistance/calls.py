@@ -280,6 +280,7 @@ def call_sample(
             "detection": {k: det[k] for k in sorted(det)},
             "background_model": errors.name,
             "background": _background_entry(config),
+            "beyond_normals_depth": _beyond_normals(calls.alterations, errors),
             "inputs": inputs,
         }
     )
@@ -306,6 +307,22 @@ def _call_assay(sample, panel, config, det, calls, reasons) -> dict:
         else:
             calls.alterations.append(row)
     return assay.info
+
+
+def _beyond_normals(alterations: list[dict], errors: ErrorModel) -> list[str]:
+    """Reported small variants whose plasma depth is far beyond the normals' at their site
+    (SiteModel.beyond_normals): their test extrapolated the site's error, said in the QC."""
+    found = []
+    for row in alterations:
+        if row.get("background_model") != "site" or row.get("depth") is None:
+            continue
+        site = errors.site(row["chrom"], int(row["pos"]), row["ref"], row["alt"])
+        if site.beyond_normals(int(row["depth"])):
+            found.append(
+                f"{row['gene']} {row['alteration']} at {int(row['depth'])}x "
+                f"(normals {site.normal_depth:.0f}x)"
+            )
+    return found
 
 
 def _background_entry(config: dict | None) -> dict | None:

@@ -142,6 +142,7 @@ def cmd_simulate(args) -> None:
         panel_path=Path(args.panel),
         build=args.build,
         n_normals=args.normals,
+        n_ddpcr_patients=args.ddpcr_patients,
     )
     print(f"wrote {args.out}")
 
@@ -202,6 +203,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--panel", default="panels/anti_egfr_crc.yaml")
     p.add_argument("--build", default="GRCh38", choices=["GRCh38", "GRCh37"])
     p.add_argument("--normals", type=int, default=6, help="normal plasmas to write (0: none)")
+    p.add_argument(
+        "--ddpcr-patients", type=int, default=0,
+        help="more patients, followed by ddPCR between their first and last draws",
+    )  # fmt: skip
     p = sub.add_parser(
         "samplesheet",
         help="build a sample sheet from nf-core/sarek or nf-core/oncoanalyser results folders",

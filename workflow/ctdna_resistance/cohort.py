@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from ctdna_resistance.samplesheet import DEFAULT_ANTI_EGFR, Cohort
+from ctdna_resistance.samplesheet import DEFAULT_ANTI_EGFR, Cohort, Treatment
 
 SUMMARY_COLUMNS = [
     "patient",
@@ -41,7 +41,17 @@ def summarise_patient(
     ``anti_egfr_agents``: the config's list, as the per-draw reports use it, so a treatment
     named e.g. "Erbitux" starts the clock here too.
     """
-    anti = [t.start_date for t in cohort.treatments_of(patient) if t.is_anti_egfr(anti_egfr_agents)]
+    return summary_row(patient, reports, cohort.treatments_of(patient), anti_egfr_agents)
+
+
+def summary_row(
+    patient: str,
+    reports: list[dict],
+    treatments: Sequence[Treatment],
+    anti_egfr_agents: Sequence[str] = DEFAULT_ANTI_EGFR,
+) -> dict:
+    """`summarise_patient` given the patient's own treatments (a cohort step groups them once)."""
+    anti = [t.start_date for t in treatments if t.is_anti_egfr(anti_egfr_agents)]
     start = min(anti) if anti else None
     emerging = next((r for r in reports if r["resistance"]["status"] == "emerging"), None)
     mechanisms = sorted({m for r in reports for m in r["resistance"]["mechanisms"]})

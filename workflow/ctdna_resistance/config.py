@@ -36,7 +36,7 @@ DEFAULTS = {
 # The demo's patient data (config/demo.yaml, beside the default config/config.yaml): used only when
 # a run names no sample sheet, so `snakemake --cores 2` runs the demo while a run given its own
 # `samples` gets none of the demo's treatments, normals or reference (issue 18).
-DEMO_KEYS = ("samples", "treatments", "normals", "reference_fasta")
+DEMO_KEYS = ("samples", "treatments", "clinical", "normals", "reference_fasta")
 # Keys of the default and demo configs that name a file of the repository.
 REPO_PATH_KEYS = ("panel", *DEMO_KEYS)
 

@@ -18,7 +18,9 @@ at which P(K >= k*) = 0.95.
 Molecular response compares a draw's level with the baseline draw's: ``molecular_response`` when
 the draw's upper 95% bound is below ``response_fraction`` x the baseline estimate, ``rise`` when its
 lower bound is above ``rise_fold`` x the baseline estimate (or ctDNA is detected now and was not
-at baseline), else ``stable``; the reason gives the numbers.
+at baseline), else ``stable``; the reason gives the numbers. A draw measured only by a targeted
+assay (ddPCR, BEAMing) pools just the alleles the assay was designed for, usually subclonal
+resistance alleles, not the markers the baseline pooled: its response is None, with the reason.
 """
 
 from __future__ import annotations
@@ -184,14 +186,15 @@ def draw_levels(draws, series, markers, errors, detection: dict, settings: dict 
     from ctdna_resistance.tracking import marker_counts, site_of_key, small_variant_rows
 
     settings = {**DEFAULT_CTDNA_LEVEL, **(settings or {})}
-    levels = {}
+    levels, assay_only = {}, set()
     for index, draw in enumerate(draws):
-        counts, left_out = [], 0
+        counts, left_out, platforms = [], 0, set()
         for key, observations in series.items():
             site = site_of_key(key)
             obs = observations[index]
             if site is None or not obs.depth or obs.alt_reads is None:
                 continue
+            platforms.add(obs.platform or "ngs")
             model = errors.site(*site)
             if model.flag:
                 left_out += 1
@@ -208,14 +211,27 @@ def draw_levels(draws, series, markers, errors, detection: dict, settings: dict 
                 continue
             if depth:
                 counts.append(MarkerCount(key, alt, depth, model.mean, model.model))
+                platforms.add("ngs")
         level = pooled_level(counts, detection["alpha"])
         level.markers_left_out = left_out
         levels[draw.sample.sample] = level
+        if platforms and "ngs" not in platforms:
+            assay_only.add(draw.sample.sample)
     baseline = levels[draws[0].sample.sample] if draws else None
     for index, draw in enumerate(draws):
         level = levels[draw.sample.sample]
         if index == 0:
             level.response = "baseline" if level.status != "not_assessed" else None
+            continue
+        if draw.sample.sample in assay_only:
+            # a targeted assay measures the resistance alleles it was designed for, not the
+            # markers the baseline pooled (truncal ones among them): the two levels are of
+            # different things, so no response is claimed (issue 17)
+            level.response = None
+            level.response_reason = (
+                f"not compared with baseline: this draw's level pools only the {level.markers} "
+                "allele(s) its targeted assay measured, the baseline's the patient's markers"
+            )
             continue
         label, reason = molecular_response(level, baseline, settings)
         level.response, level.response_reason = (label or None), reason

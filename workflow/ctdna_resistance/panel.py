@@ -89,6 +89,8 @@ class Gene:
     classes: tuple[str, ...]
     evidence: tuple[str, ...]
     strategies: tuple[str, ...]
+    ncbi_gene_id: int | None = None  # NCBI Gene (Entrez) ID, when the panel gives it
+    uniprot: str = ""  # UniProtKB accession of the canonical protein, when the panel gives it
 
     @property
     def mechanism(self) -> str:
@@ -181,6 +183,8 @@ class Panel:
                 classes=tuple(entry.get("classes", [])),
                 evidence=tuple(entry.get("evidence", [])),
                 strategies=tuple(entry.get("strategies", [])),
+                ncbi_gene_id=(entry.get("ncbi_gene") or {}).get("id"),
+                uniprot=(entry.get("uniprot") or {}).get("accession", ""),
             )
             self.genes[gene.symbol] = gene
             for codon in entry.get("codons", []):

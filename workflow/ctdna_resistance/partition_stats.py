@@ -51,7 +51,7 @@ def copies_per_partition(negatives: int, accepted: int) -> float:
         raise ValueError("no accepted partitions")
     if negatives <= 0:
         return math.inf
-    return -math.log(negatives / accepted)
+    return math.log(accepted / negatives)  # not -log(n/N): that is -0.0 with no positives
 
 
 def concentration(copies_per_part: float, volume_nl: float = DEFAULT_PARTITION_VOLUME_NL) -> float:
@@ -240,12 +240,13 @@ class Measurement:
         """Copies analysed (mutant + wild-type), the depth of sequencing's tables."""
         if self.wildtype_copies is None:
             return None
-        return round(self.mutant_copies + self.wildtype_copies)
+        total = self.mutant_copies + self.wildtype_copies
+        return round(total) if math.isfinite(total) else None  # a saturated channel: unknown
 
     @property
-    def alt_reads(self) -> int:
-        """Mutant copies, rounded: the alt reads of sequencing's tables."""
-        return round(self.mutant_copies)
+    def alt_reads(self) -> int | None:
+        """Mutant copies, rounded: the alt reads of sequencing's tables (None when saturated)."""
+        return round(self.mutant_copies) if math.isfinite(self.mutant_copies) else None
 
 
 def _positives_quantile(n: int, p: float, q: float = 0.95) -> int:
@@ -307,9 +308,16 @@ def _measure_partitions(group, blank, alpha, min_positive_partitions, volume_nl)
         if lam_m + lam_w > 0:
             fraction, low, high = fraction_interval_partitions(k_m, k_w, n)
     else:
-        note = "saturated channel (no negative partitions)" if has_wild else "no wild-type channel"
+        note = (
+            "saturated channel (no negative partitions): dilute the sample and rerun the well"
+            if has_wild
+            else "no wild-type channel"
+        )
     p0 = blank.partition_probability(lam_w if lam_w is not None and math.isfinite(lam_w) else 0.0)
     p_value, detected, k_min = detect_partitions(k_m, n, p0, alpha, min_positive_partitions)
+    if lam_w is not None and not math.isfinite(lam_w):
+        # wild-type copies unknown, so the blank's false positives are too: no call either way
+        p_value, detected = None, False
     if lam_w is not None and math.isfinite(lam_w) and math.isfinite(lam_m) and k_min <= n:
         lod = lod95_partitions(n, k_min, lam_m + lam_w, blank)
     return Measurement(

@@ -17,22 +17,34 @@ from ctdna_resistance.calls import (
     read_sample_copy_number,
     write_sample_calls,
 )
+from ctdna_resistance.clinical_sheet import read_clinical_sheet
 from ctdna_resistance.clone_tracking import track_clones, write_clones
-from ctdna_resistance.cohort import SUMMARY_COLUMNS, summarise_patient
+from ctdna_resistance.codon_screens import screen_sites
+from ctdna_resistance.cohort import SUMMARY_COLUMNS, summary_row
 from ctdna_resistance.copy_number import gene_copy_number_by_draw
 from ctdna_resistance.ctdna_level import draw_levels
 from ctdna_resistance.errors import InputError
-from ctdna_resistance.export.cbioportal import write_cbioportal_study
+from ctdna_resistance.export.cbioportal import (
+    RESERVED_CLINICAL_COLUMNS,
+    CbioportalStudy,
+    panel_gene_ids,
+)
 from ctdna_resistance.export.maf import draw_maf_rows, write_maf
-from ctdna_resistance.export.multiqc import write_multiqc_table
+from ctdna_resistance.export.multiqc import MultiqcTable
 from ctdna_resistance.outputs import atomic_outputs
 from ctdna_resistance.panel import load_panel, load_prepared_panel, prepare_panel
 from ctdna_resistance.report.build import build_draw_reports
-from ctdna_resistance.report.cohort_html import render_cohort
+from ctdna_resistance.report.cohort_html import CohortPage
 from ctdna_resistance.report.html import render_draw_report
 from ctdna_resistance.report.longitudinal import render_longitudinal, treatment_dicts
-from ctdna_resistance.samplesheet import DEFAULT_ANTI_EGFR, read_cohort
+from ctdna_resistance.samplesheet import (
+    DEFAULT_ANTI_EGFR,
+    Treatment,
+    read_cohort,
+    read_treatment_timeline,
+)
 from ctdna_resistance.schemas import schema_errors
+from ctdna_resistance.sheet_index import read_sheet_draws
 from ctdna_resistance.tables import write_tsv
 from ctdna_resistance.tracking import (
     DrawData,
@@ -198,6 +210,7 @@ def run_patient(config: dict, patient: str, outputs: PatientOutputs, prepared_pa
             genotype_settings(config) if any(s.bam for s in samples) else None,
             reference=config.get("reference") or None,
             build=panel.build,
+            screen_sites=screen_sites(draws, panel),
         )
         series = track_patient(draws, config, errors)
         agents = config.get("anti_egfr_agents") or DEFAULT_ANTI_EGFR
@@ -238,35 +251,72 @@ def run_cohort(
 ) -> None:
     """Cohort summary (TSV + HTML), a cBioPortal study and a MultiQC custom-content table
     (``multiqc_tsv``, when given) from every patient's reports."""
-    cohort = read_cohort(config["samples"], config.get("treatments") or None)
-    if cohort.treatments_skipped:  # a lab's one timeline may cover more patients than the sheet
-        skipped = cohort.treatments_skipped
+    # The sheet and timeline were validated when the run started (or by `cmd_cohort`): read
+    # lean, since a Sample per draw of a 600,000-draw cohort is some 900 MB (issue 19).
+    samples_of = read_sheet_draws(config["samples"])
+    timeline: list[Treatment] = []
+    treatments_of: dict[str, list[Treatment]] = {}
+    treatments_skipped: dict[str, int] = {}
+    if config.get("treatments"):
+        timeline, treatments_skipped = read_treatment_timeline(
+            config["treatments"], set(samples_of)
+        )
+        for treatment in timeline:
+            treatments_of.setdefault(treatment.patient, []).append(treatment)
+    if treatments_skipped:  # a lab's one timeline may cover more patients than the sheet
         print(
-            f"treatments: skipped {sum(skipped.values())} row(s) of {len(skipped)} patient(s) not "
-            f"in the sample sheet: {', '.join(skipped)}",
+            f"treatments: skipped {sum(treatments_skipped.values())} row(s) of "
+            f"{len(treatments_skipped)} patient(s) not in the sample sheet: "
+            f"{', '.join(treatments_skipped)}",
             file=sys.stderr,
         )
-    reports = {}
-    for patient in cohort.patients:
-        folder = Path(report_dirs[patient])
-        reports[patient] = [
-            json.loads((folder / f"{s.sample}.json").read_text())
-            for s in cohort.samples_of(patient)
-        ]
+    clinical = None
+    if config.get("clinical"):
+        clinical = read_clinical_sheet(
+            config["clinical"], set(samples_of), RESERVED_CLINICAL_COLUMNS
+        )
+        if clinical.skipped:  # like the timeline, a lab's one sheet may cover more patients
+            print(
+                f"clinical: skipped {sum(clinical.skipped.values())} row(s) of patient(s) not in "
+                f"the sample sheet: {', '.join(clinical.skipped)}",
+                file=sys.stderr,
+            )
+    genes = panel_gene_ids(load_panel(config["panel"], config["genome_build"]))
     agents = config.get("anti_egfr_agents") or DEFAULT_ANTI_EGFR
-    rows = [summarise_patient(p, reports[p], cohort, agents) for p in sorted(reports)]
     study = config.get("cbioportal_study_id") or "ctdna_resistance"
+    treatments = treatment_dicts(timeline, agents)
     outputs = [summary_tsv, summary_html, str(cbioportal_dir).rstrip("/") + "/"]
     with atomic_outputs(*outputs, *([multiqc_tsv] if multiqc_tsv else [])) as tmp:
-        write_tsv(tmp[0], SUMMARY_COLUMNS, rows)
-        tmp[1].write_text(render_cohort(rows, reports, cohort.treatments_skipped))
-        write_cbioportal_study(
-            tmp[2],
-            study_id=study,
-            name=f"ctdna-resistance serial plasma cohort ({study})",
-            reports_by_patient=reports,
-            treatments=treatment_dicts(cohort.treatments, agents),
-            genome_build=config["genome_build"],
-        )
-        if multiqc_tsv:
-            write_multiqc_table(tmp[3], reports)
+        # One patient's reports in memory at a time (issue 19): each writer takes its part.
+        page = CohortPage()
+        multiqc = MultiqcTable(tmp[3]) if multiqc_tsv else None
+        try:
+            with CbioportalStudy(
+                tmp[2],
+                study_id=study,
+                name=f"ctdna-resistance serial plasma cohort ({study})",
+                treatments=treatments,
+                genome_build=config["genome_build"],
+                genes=genes,
+                clinical=clinical,
+            ) as cbioportal:
+
+                def summary_rows():
+                    for patient in sorted(samples_of):
+                        folder = Path(report_dirs[patient])
+                        reports = [
+                            json.loads((folder / f"{sample}.json").read_text())
+                            for sample in samples_of[patient]
+                        ]
+                        row = summary_row(patient, reports, treatments_of.get(patient, []), agents)
+                        page.add(row, reports)
+                        cbioportal.add_patient(patient, reports)
+                        if multiqc:
+                            multiqc.add(reports)
+                        yield row
+
+                write_tsv(tmp[0], SUMMARY_COLUMNS, summary_rows())
+        finally:
+            if multiqc:
+                multiqc.close()
+        tmp[1].write_text(page.render(treatments_skipped, clinical.skipped if clinical else None))

@@ -18,6 +18,7 @@ from ctdna_resistance.calls import (
     marker_key,
     marker_rank,
 )
+from ctdna_resistance.codon_screens import alleles_in_screen, observe_at_sequencing, screen_span
 from ctdna_resistance.samplesheet import Sample
 from ctdna_resistance.structural_absence import Detection, copy_number_absence, fusion_absence
 from ctdna_resistance.tables import read_tsv, write_tsv
@@ -204,19 +205,22 @@ def gather_evidence(
     genotype_settings=None,
     reference=None,
     build=None,
+    screen_sites: dict | None = None,
 ):
     """Re-genotype every draw with a BAM at every site seen in the patient (SPEC 5.2), or read
     the depth there from the draw's coverage file; sets ``draw.evidence``.
 
-    The sites are the panel small variants detected in any draw and, when there are any, the
-    patient's clone ``markers`` (clone_marker_sites(draws)). The REF alleles of the panel sites
+    The sites are the panel small variants detected in any draw, the ``screen_sites``
+    (codon_screens.screen_sites) and, when there are any, the patient's clone ``markers``
+    (clone_marker_sites(draws)). The REF alleles of the panel sites
     are checked against ``reference``; those of the markers are not (that check already tells
     whether the BAM and the calls share a reference, and a partial reference such as the demo's
     holds only the panel sites), except in a CRAM, which needs the reference to be read at all."""
     from ctdna_resistance.genotype import GenotypeSettings, count_alleles
     from ctdna_resistance.io.coverage import read_depths
 
-    sites = patient_sites(draws)
+    # and the panel's alleles in the codons of a screen followed by an assay (codon_screens)
+    sites = {**(screen_sites or {}), **patient_sites(draws)}
     if not sites and not markers:
         return  # nothing of the patient's to count
     marker_sites = {
@@ -288,13 +292,31 @@ def track_patient(
         key: max(_num(r["vaf"]) or 0 for d in draws for r in d.alterations if r["key"] == key)
         for key in detected_rows
     }
+    observed = {key: [_observe(key, draw, det, errors) for draw in draws] for key in detected_rows}
+    # a codon screen followed by an assay (codon_screens): its sequencing draws count too
+    for key, observations in observed.items():
+        span = screen_span(key)
+        if span is not None:
+            _screen_at_sequencing(key, span, observations, observed, draws, det, errors)
     series: dict[str, list[Observation]] = {}
     for key in sorted(detected_rows, key=lambda k: (detected_rows[k]["gene"], k)):
-        observations = [_observe(key, draw, det, errors) for draw in draws]
+        observations = observed[key]
         _judge_structural_absences(key, observations, draws)
         _assign_trends(observations, det["alpha"], max_vaf[key])
         series[key] = observations
     return series
+
+
+def _screen_at_sequencing(key, span, observations, observed, draws, det, errors) -> None:
+    """A screen's not-assessed sequencing draws get what sequencing saw at its codons."""
+    alleles = alleles_in_screen(span, observed)
+    for index, (obs, draw) in enumerate(zip(observations, draws, strict=True)):
+        if obs.status != "not_assessed" or draw_platform(draw) != "ngs":
+            continue
+        mine = {allele: observed[allele][index] for allele in alleles}
+        fields = observe_at_sequencing(key, draw, mine, det, errors)
+        if fields is not None:
+            observations[index] = Observation(key, draw.sample, platform="ngs", **fields)
 
 
 def site_of_key(key: str) -> tuple[str, int, str, str] | None:

@@ -10,8 +10,9 @@ Copy-number and fusion alterations are not mutations and are left out (they go t
 from __future__ import annotations
 
 import csv
+import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 MAF_VERSION_LINE = "#version 2.4"
 MAF_COLUMNS = [
@@ -197,11 +198,23 @@ def maf_sort_key(row: Mapping) -> tuple:
     )
 
 
+def format_maf_rows(rows: Iterable[Mapping], columns: Sequence[str] = MAF_COLUMNS) -> str:
+    """MAF data lines of ``rows`` in the given order (no header), as `write_maf` writes them."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else str(row.get(c)) for c in columns])
+    return buffer.getvalue()
+
+
+def write_maf_header(handle, columns: Sequence[str] = MAF_COLUMNS) -> None:
+    """The version line and the column names."""
+    handle.write(MAF_VERSION_LINE + "\n")
+    csv.writer(handle, delimiter="\t", lineterminator="\n").writerow(columns)
+
+
 def write_maf(path, rows: Iterable[Mapping]) -> None:
     """Write rows as a tab-separated MAF with the version line and MAF_COLUMNS (in that order)."""
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        handle.write(MAF_VERSION_LINE + "\n")
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-        writer.writerow(MAF_COLUMNS)
-        for row in sorted(rows, key=maf_sort_key):
-            writer.writerow(["" if row.get(c) is None else str(row.get(c)) for c in MAF_COLUMNS])
+        write_maf_header(handle)
+        handle.write(format_maf_rows(sorted(rows, key=maf_sort_key)))

@@ -98,14 +98,30 @@ def _cell(value) -> str:
     return str(value).replace("\t", " ").replace("\n", " ")
 
 
+class MultiqcTable:
+    """The cohort's custom-content file written draw by draw: ``add`` one patient's reports at a
+    time (patients in sorted order, each patient's draws by date), then ``close``."""
+
+    def __init__(self, path) -> None:
+        self._handle = Path(path).open("w", encoding="utf-8")  # noqa: SIM115 (closed by close())
+        self._handle.write("\n".join(_header()) + "\n")
+        self._handle.write("\t".join(["Sample", *(column for column, *_ in COLUMNS)]) + "\n")
+
+    def add(self, reports: Sequence[Mapping]) -> None:
+        for report in reports:
+            row = draw_row(report)
+            cells = [report["sample"], *(_cell(row[column]) for column, *_ in COLUMNS)]
+            self._handle.write("\t".join(cells) + "\n")
+
+    def close(self) -> None:
+        self._handle.close()
+
+
 def write_multiqc_table(path, reports_by_patient: Mapping[str, Sequence[Mapping]]) -> None:
     """The cohort's custom-content file, one row per draw (sorted by patient, then date)."""
-    lines = _header()
-    lines.append("\t".join(["Sample", *(column for column, *_ in COLUMNS)]))
-    for patient in sorted(reports_by_patient):
-        for report in reports_by_patient[patient]:
-            row = draw_row(report)
-            lines.append(
-                "\t".join([report["sample"], *(_cell(row[column]) for column, *_ in COLUMNS)])
-            )
-    Path(path).write_text("\n".join(lines) + "\n")
+    table = MultiqcTable(path)
+    try:
+        for patient in sorted(reports_by_patient):
+            table.add(reports_by_patient[patient])
+    finally:
+        table.close()

@@ -295,6 +295,12 @@ def build_draw_reports(
                     **({"sv_events_read": acct["sv"]["events_read"]} if "sv" in acct else {}),
                     "alterations_reported": acct["reported"],
                     "filter_reasons": acct["filtered_by_reason"],
+                    # reported alleles whose test extrapolated the normals' error (README)
+                    **(
+                        {"beyond_normals_depth": "; ".join(acct["beyond_normals_depth"])}
+                        if acct.get("beyond_normals_depth")
+                        else {}
+                    ),
                     "vcf_dialect": acct.get("vcf", {}).get("dialect"),
                     "read_mode": acct.get("vcf", {}).get("read_mode"),
                 },

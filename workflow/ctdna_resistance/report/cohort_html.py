@@ -37,6 +37,12 @@ _ROW = 24.0
 _TOP = 34.0
 
 
+# The page lists this many patients (the first by ID); the counts, the mechanism plot and
+# summary.tsv cover every patient. A table row per patient of a 100,000-patient cohort would
+# make a page of some 200 MB that no browser opens.
+MAX_LISTED_PATIENTS = 1000
+
+
 def render_cohort(
     rows: list[dict],
     reports_by_patient: dict[str, list[dict]],
@@ -46,31 +52,66 @@ def render_cohort(
 
     ``treatments_skipped``: timeline rows of patients absent from the sheet, by patient.
     """
-    rows = sorted(rows, key=lambda row: str(row.get("patient", "")))
-    patients = [
-        _patient_view(row, reports_by_patient.get(str(row.get("patient")), [])) for row in rows
-    ]
-    mechanisms = _mechanism_counts(rows)
-    view = {
-        "n_patients": len(rows),
-        "n_draws": sum(_int(row.get("n_draws")) or 0 for row in rows),
-        "n_emerging": sum(1 for p in patients if p["status"] == "emerging"),
-        "n_with_emergence": sum(1 for p in patients if p["first_emergence_date"]),
-        "patients": patients,
-        "mechanisms": [
-            {"label": label, "count": count, "share": _share(count, len(rows))}
-            for label, count in mechanisms
-        ],
-        "mechanism_plot": _mechanism_svg(mechanisms, len(rows)) if mechanisms else None,
-        "emergence_plot": _emergence_svg(patients)
-        if any(
-            p["days_to_emergence"] is not None or p["follow_up_days"] is not None for p in patients
-        )
-        else None,
-        "version": __version__,
-        "treatments_skipped": dict(sorted((treatments_skipped or {}).items())),
-    }
-    return _environment().get_template(COHORT_TEMPLATE).render(view=view)
+    page = CohortPage()
+    for row in sorted(rows, key=lambda row: str(row.get("patient", ""))):
+        page.add(row, reports_by_patient.get(str(row.get("patient")), []))
+    return page.render(treatments_skipped)
+
+
+class CohortPage:
+    """The cohort page built one patient at a time: ``add`` each patient's summary row and
+    reports in patient order, then ``render``. Holds counts and the listed patients' rows only."""
+
+    def __init__(self) -> None:
+        self.patients: list[dict] = []
+        self.n_patients = 0
+        self.n_draws = 0
+        self.n_emerging = 0
+        self.n_with_emergence = 0
+        self.mechanisms: Counter = Counter()
+
+    def add(self, row: Mapping, reports: Sequence[Mapping]) -> None:
+        patient = _patient_view(row, reports)
+        self.n_patients += 1
+        self.n_draws += _int(row.get("n_draws")) or 0
+        self.n_emerging += patient["status"] == "emerging"
+        self.n_with_emergence += bool(patient["first_emergence_date"])
+        self.mechanisms.update({_label(MECHANISM_LABELS, m) for m in _split(row.get("mechanisms"))})
+        if len(self.patients) < MAX_LISTED_PATIENTS:
+            self.patients.append(patient)
+
+    def render(
+        self,
+        treatments_skipped: dict[str, int] | None = None,
+        clinical_skipped: dict[str, int] | None = None,
+    ) -> str:
+        """The page; ``*_skipped``: timeline / clinical-sheet rows of patients not in the sheet."""
+        patients, n_patients = self.patients, self.n_patients
+        # patients with each mechanism at any draw, most frequent first
+        mechanisms = sorted(self.mechanisms.items(), key=lambda item: (-item[1], item[0]))
+        view = {
+            "n_patients": n_patients,
+            "n_draws": self.n_draws,
+            "n_emerging": self.n_emerging,
+            "n_with_emergence": self.n_with_emergence,
+            "patients": patients,
+            "n_unlisted": n_patients - len(patients),
+            "mechanisms": [
+                {"label": label, "count": count, "share": _share(count, n_patients)}
+                for label, count in mechanisms
+            ],
+            "mechanism_plot": _mechanism_svg(mechanisms, n_patients) if mechanisms else None,
+            "emergence_plot": _emergence_svg(patients)
+            if any(
+                p["days_to_emergence"] is not None or p["follow_up_days"] is not None
+                for p in patients
+            )
+            else None,
+            "version": __version__,
+            "treatments_skipped": dict(sorted((treatments_skipped or {}).items())),
+            "clinical_skipped": dict(sorted((clinical_skipped or {}).items())),
+        }
+        return _environment().get_template(COHORT_TEMPLATE).render(view=view)
 
 
 def _int(value: object) -> int | None:
@@ -151,16 +192,6 @@ def _ctdna_level_text(row: Mapping) -> str:
         )
         return f"{format_percent(float(row['current_ctdna_level']))}{interval}"
     return {"not_detected": "not detected", "not_assessed": "not assessed"}.get(status, "—")
-
-
-def _mechanism_counts(rows: Sequence[Mapping]) -> list[tuple[str, int]]:
-    """Patients with each mechanism at any draw, most frequent first."""
-    counts = Counter(
-        label
-        for row in rows
-        for label in {_label(MECHANISM_LABELS, m) for m in _split(row.get("mechanisms"))}
-    )
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 def _svg(parts: list[str], css_class: str, title_id: str, height: float) -> Markup:

@@ -203,6 +203,9 @@ BACKGROUND_MODEL_LABELS = {
     "site": "site background",
     "context": "context background",
     "scalar": "scalar background",
+    # targeted assays (assay_calls): the blank of the plate's controls, else the configured rate
+    "plate_controls": "blank from plate controls",
+    "configured": "configured assay blank",
 }
 RESPONSE_LABELS = {
     "baseline": "baseline",

@@ -38,6 +38,7 @@ from ctdna_resistance.report.longitudinal_data import (
     value_cell,
 )
 from ctdna_resistance.report.longitudinal_svg import clone_svg, heatmap_svg, trajectory_svg
+from ctdna_resistance.report.platform_marks import platform_label, shows_platforms
 from ctdna_resistance.report.svg import format_percent
 
 __all__ = ["CLONES_UNAVAILABLE", "render_longitudinal", "treatment_dicts"]
@@ -102,9 +103,12 @@ def _longitudinal_view(
                 "status_label": _label(RESISTANCE_STATUS_LABELS, d.status),
                 "status": d.status,
                 "headline": d.headline,
+                "platform": ", ".join(platform_label(p) for p in d.platforms),
             }
             for d in draws
         ],
+        # a page with a targeted-assay draw names the platform of every draw and value
+        "by_platform": shows_platforms(p for d in draws for p in d.platforms),
         "treatments": [
             {
                 "agent": t.agent,
@@ -121,7 +125,10 @@ def _longitudinal_view(
                 "label": a.label,
                 "gene": a.gene,
                 "alteration": a.alteration,
-                "cells": [value_cell(a, d, grid.get((a.key, d.sample))) for d in draws],
+                "cells": [
+                    cell | {"platform_label": platform_label(cell["platform"])}
+                    for cell in (value_cell(a, d, grid.get((a.key, d.sample))) for d in draws)
+                ],
             }
             for a in alterations
         ],

@@ -35,6 +35,7 @@ class DrawView:
     status: str
     headline: str
     therapy: str
+    platforms: tuple[str, ...] = ("ngs",)  # how the draw was measured (report `platforms`)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class CellView:
     trend: str | None = None
     p_value: float | None = None
     clone: str | None = None
+    platform: str | None = None  # ngs, ddpcr, beaming: what measured this point
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,7 @@ def draw_views(reports: Sequence[Mapping]) -> list[DrawView]:
                 status=str(resistance.get("status", "")),
                 headline=str(resistance.get("headline", "")),
                 therapy=_therapy_text(report.get("anti_egfr") or {}),
+                platforms=tuple(report.get("platforms") or ("ngs",)),
             )
         )
     return draws
@@ -156,7 +159,10 @@ def cell_grid(reports: Sequence[Mapping]) -> dict[tuple[str, str], CellView]:
         for entry in report.get("history", []):
             for point in entry.get("points", []):
                 grid[(str(entry.get("key")), str(point.get("sample")))] = CellView(
-                    status=point.get("status"), vaf=point.get("vaf"), lod95=point.get("lod95")
+                    status=point.get("status"),
+                    vaf=point.get("vaf"),
+                    lod95=point.get("lod95"),
+                    platform=point.get("platform"),
                 )
     for report in reports:
         sample = str(report.get("sample"))
@@ -171,6 +177,7 @@ def cell_grid(reports: Sequence[Mapping]) -> dict[tuple[str, str], CellView]:
                 trend=entry.get("trend"),
                 p_value=entry.get("p_value"),
                 clone=entry.get("clone"),
+                platform=entry.get("platform"),
             )
     return grid
 
@@ -197,6 +204,7 @@ def value_cell(alteration: AlterationRow, draw: DrawView, cell: CellView | None)
             "trend": "",
             "p_value": "",
             "copy_number": "",
+            "platform": cell_platform(draw, None),
         }
     return {
         "key": alteration.key,
@@ -209,7 +217,15 @@ def value_cell(alteration: AlterationRow, draw: DrawView, cell: CellView | None)
         "trend": _label(TREND_LABELS, cell.trend) if cell.trend else "",
         "p_value": format_p_value(cell.p_value),
         "copy_number": "" if cell.copy_number is None else f"CN {cell.copy_number:.1f}",
+        "platform": cell_platform(draw, cell),
     }
+
+
+def cell_platform(draw: DrawView, cell: CellView | None) -> str:
+    """The platform of one point: its own, else the draw's (one platform) or ''."""
+    if cell is not None and cell.platform:
+        return cell.platform
+    return draw.platforms[0] if len(draw.platforms) == 1 else ""
 
 
 # ----------------------------------------------------------------------------- clones
@@ -280,13 +296,17 @@ def point_placement(cell: CellView | None) -> tuple[str, float | None]:
     return "no_call", None
 
 
-def point_hover(label: str, draw: DrawView, cell: CellView, placement: str) -> str:
-    """What a point's hover says: the alteration, the draw, and the VAF, LoD95 or status."""
-    where = f"{draw.sample} ({draw.date.isoformat()})"
+def point_hover(
+    label: str, draw: DrawView, cell: CellView, placement: str, *, platform: str = ""
+) -> str:
+    """What a point's hover says: the alteration, the draw (with the platform that measured the
+    point, when given), and the VAF, LoD95 or status."""
+    where = f"{draw.sample} ({draw.date.isoformat()}{', ' + platform if platform else ''})"
     if placement == "detected":
         what = f"VAF {format_percent(cell.vaf)}, detected"
         if cell.alt_reads is not None:
-            what += f", {reads_text(cell)} reads"
+            unit = "copies" if cell.platform in ("ddpcr", "beaming") else "reads"
+            what += f", {reads_text(cell)} {unit}"
     elif placement == "lod":
         what = f"not detected, LoD95 {format_percent(cell.lod95)}"
     elif placement == "floor":

@@ -21,6 +21,7 @@ from ctdna_resistance.report.longitudinal_data import (
     CellView,
     DrawView,
     TreatmentPeriod,
+    cell_platform,
     point_hover,
     point_placement,
     reads_text,
@@ -51,6 +52,12 @@ from ctdna_resistance.report.longitudinal_layout import (
     nice_ceiling,
     percent_tick,
 )
+from ctdna_resistance.report.platform_marks import (
+    platform_keys,
+    platform_label,
+    platform_marker,
+    shows_platforms,
+)
 from ctdna_resistance.report.svg import (
     SERIES_COLOURS,
     SERIES_DASHES,
@@ -63,7 +70,6 @@ from ctdna_resistance.report.svg import (
     _title,
     format_percent,
     no_call_marker,
-    point_marker,
 )
 
 # Heat map geometry.
@@ -306,7 +312,9 @@ def trajectory_svg(
         )
 
     # One group per alteration: segments (solid between detections, dashed through a
-    # non-detection), then markers with hover text.
+    # non-detection), then markers (shaped by platform) with hover text.
+    platforms = [cell_platform(d, grid.get((a.key, d.sample))) for a in alterations for d in draws]
+    by_platform = shows_platforms(platforms)
     for index, alteration in enumerate(alterations):
         colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
         dash = SERIES_DASHES[(index // len(SERIES_COLOURS)) % len(SERIES_DASHES)]
@@ -318,14 +326,16 @@ def trajectory_svg(
             if placement == "none" or cell is None:
                 continue
             x = axis.x(draw.date)
-            hover = _title(point_hover(alteration.label, draw, cell, placement))
+            platform = cell_platform(draw, cell)
+            named = platform_label(platform) if by_platform else ""
+            hover = _title(point_hover(alteration.label, draw, cell, placement, platform=named))
             if placement == "no_call":
                 markers.append(no_call_marker(hover, x, floor_y, colour))
                 continue
             y = vaf_y(value) if value else floor_y
             detected = placement == "detected"
             joined.append((x, y, detected))
-            markers.append(point_marker(hover, x, y, colour, detected=detected))
+            markers.append(platform_marker(platform, hover, x, y, colour, detected=detected))
         segments = []
         for (x1, y1, detected1), (x2, y2, detected2) in itertools.pairwise(joined):
             both = detected1 and detected2
@@ -430,7 +440,7 @@ def trajectory_svg(
         row_y += LEGEND_ROW
     row_y += LEGEND_ROW * 0.5
     key_x = LEGEND_LEFT + 11
-    for draw_symbol, meaning in _marker_keys(key_x):
+    for draw_symbol, meaning in _marker_keys(key_x) + platform_keys(key_x, platforms):
         legend_row(parts, row_y, draw_symbol(row_y), meaning)
         row_y += LEGEND_ROW
 
