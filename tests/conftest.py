@@ -34,3 +34,10 @@ def load_script(path: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def draw_folder(outdir, sample: str) -> Path:
+    """A draw's tables (alterations.tsv ...) in outdir: patients/{patient}/samples/{sample}."""
+    found = list(Path(outdir).glob(f"patients/*/samples/{sample}"))
+    assert len(found) == 1, f"draw {sample}: {len(found)} folders under {outdir}/patients"
+    return found[0]

@@ -1,5 +1,6 @@
 """The cluster user's story: the demo workflow submitted through a real SLURM with the committed
-profile, every job run by SLURM, and the outputs byte-identical to a local run.
+profile, every job run by SLURM (the patients in group jobs, fewer submissions than patients),
+and the outputs byte-identical to a local (ungrouped) run.
 
 Needs a running SLURM on this machine (`bash ../shared/hpc/start-local-slurm.sh`, as root; `.ci/run`
 starts it). Without one the test is skipped and says why. With `CTDNA_START_SLURM=1`, as root, the
@@ -25,10 +26,13 @@ SLURM_PROFILE = REPO / "workflow" / "profiles" / "slurm"
 # the demo's whole run through SLURM takes about a minute; more means something hangs
 CLUSTER_RUN_TIMEOUT_S = 240
 
-SUBMITTED = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+) \(log: (.+?)\)\.")
+# a job's number, or a group job's UUID
+SUBMITTED = re.compile(r"Job (\S+) has been submitted with SLURM jobid (\d+) \(log: (.+?)\)\.")
 FINISHED = re.compile(r"Finished jobid: (\d+) \(Rule: (\S+)\)")
 # the aggregate target rule: no code, so Snakemake completes it on the submitting host
 TARGET_RULE = "all"
+# the profile submits patient jobs in groups (group-components), each job still its own
+PATIENT_RULE, PATIENT_GROUP = "patient", "patients"
 
 
 def run(args, timeout, env=None):
@@ -125,6 +129,8 @@ def runs(slurm, tmp_path_factory):
         [
             *(sys.executable, "-m", "snakemake", "--snakefile", REPO / "Snakefile"),
             *("--profile", SLURM_PROFILE, "--jobs", "4", "--latency-wait", "5"),
+            # the profile's group jobs ask for 4 cores; this machine's one node has 2
+            *("--cores", "2"),
             *("--slurm-no-account", "--slurm-status-command", "squeue"),
             # the profile's 40 s wait before the first status check suits a busy cluster, not this
             *("--slurm-init-seconds-before-status-checks", "2"),
@@ -148,13 +154,29 @@ def test_every_job_with_code_ran_as_a_slurm_job(runs):
     assert set(finished.values()) == local_rules, (
         "the cluster run ran other jobs than the local run"
     )
-    not_submitted = {rule for job, rule in finished.items() if job not in submitted}
-    assert not_submitted == {TARGET_RULE}, f"ran outside SLURM: {sorted(not_submitted)}"
     assert len({slurm_id for slurm_id, _ in submitted.values()}) == len(submitted)
+    groups = {job: v for job, v in submitted.items() if job not in finished}
+    singles = {job: v for job, v in submitted.items() if job in finished}
+    patient_jobs = {job for job, rule in finished.items() if rule == PATIENT_RULE}
+    not_submitted = {rule for job, rule in finished.items() if job not in submitted}
+    # every patient ran inside a group job; the others each as a SLURM job; `all` on this host
+    assert not_submitted == {TARGET_RULE, PATIENT_RULE}, f"ran outside SLURM: {not_submitted}"
+    assert groups and len(groups) < len(patient_jobs), (
+        f"{len(patient_jobs)} patient jobs in {len(groups)} SLURM jobs: not grouped"
+    )
+    in_groups = set()
+    for slurm_id, slurm_log in groups.values():
+        # slurmd writes sbatch's --output file: it exists only if SLURM ran the group
+        # the plugin names a group job's folder group_<group>_<its rules>
+        folder = f"group_{PATIENT_GROUP}_{PATIENT_RULE}"
+        assert slurm_log == runs["base"] / "slurm_logs" / folder / f"{slurm_id}.log"
+        text = slurm_log.read_text()
+        in_groups |= {patient for patient in re.findall(r"wildcards: patient=(\S+)", text)}
+        assert f"rule {PATIENT_RULE}:" in text, f"SLURM job {slurm_id} ran no patient"
+    assert len(in_groups) == len(patient_jobs), f"patients run in SLURM groups: {in_groups}"
 
-    for job, (slurm_id, slurm_log) in submitted.items():
+    for job, (slurm_id, slurm_log) in singles.items():
         rule = finished[job]
-        # slurmd writes sbatch's --output file: it exists only if SLURM ran the job
         assert slurm_log == runs["base"] / "slurm_logs" / f"rule_{rule}" / f"{slurm_id}.log"
         text = slurm_log.read_text()
         assert f"rule {rule}:" in text, f"SLURM job {slurm_id} log does not show rule {rule}"

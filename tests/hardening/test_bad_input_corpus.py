@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import draw_folder
 from hardening_corpus import (
     CORPUS,
     ERROR_PREFIX,
@@ -138,7 +139,7 @@ def test_case_through_the_real_command_line(case, tmp_path):
 
 
 def assert_filtered(case, outdir: Path, sample: str = "S1") -> None:
-    folder = outdir / "samples" / sample
+    folder = draw_folder(outdir, sample)
     filtered = read_tsv(folder / "filtered.tsv")
     reported = read_tsv(folder / "alterations.tsv")
     accounting = json.loads((folder / "accounting.json").read_text())
@@ -255,5 +256,6 @@ def test_batch_through_one_snakemake_run(batch, tmp_path):
         what, _, fix = mine[0][len(ERROR_PREFIX) :].rpartition("; ")
         assert what and fix, mine[0]
         outputs = output_files(laid_out.outdir)
-        for folder in (("samples", sample), ("patients", patient)):
-            assert not [p for p in outputs if p.relative_to(laid_out.outdir).parts[:2] == folder]
+        # the draw's tables live in its patient's folder (patients/{patient}/samples/{sample})
+        folder = ("patients", patient)
+        assert not [p for p in outputs if p.relative_to(laid_out.outdir).parts[:2] == folder]

@@ -233,7 +233,7 @@ def test_the_patient_job_writes_reports_that_carry_each_points_platform(mixed_pa
         {"samples": str(mixed_patient), "treatments": None, "outdir": str(out)}, "test"
     )
     samples = ["P1-T0", "PL-T1", "P1-T2", "P1-T3"]
-    outputs = PatientOutputs.under(out, "P1", samples)
+    outputs = PatientOutputs.under(out, "P1")
     run_patient(config, "P1", outputs)
     reports = {s: json.loads((outputs.reports / f"{s}.json").read_text()) for s in samples}
     g12d = {
@@ -246,7 +246,7 @@ def test_the_patient_job_writes_reports_that_carry_each_points_platform(mixed_pa
     searched = reports["PL-T1"]["searched"]
     assert (searched["assay_platform"], searched["assay_targets"]) == ("ddpcr", ["KRAS p.G12D"])
     assert "assay_targets" not in reports["P1-T0"]["searched"]
-    acct = json.loads(outputs.samples["PL-T1"][2].read_text())
+    acct = json.loads((outputs.samples / "PL-T1" / "accounting.json").read_text())
     assert acct["reconciles"] and acct["assay"]["assessed"] == [G12D]
 
 
@@ -263,7 +263,7 @@ def test_cohort_summary_counts_draws_per_platform_and_the_page_labels_copies(
     out = tmp_path / "out"
     config = validate_config({"samples": str(mixed_patient), "outdir": str(out)}, "test")
     samples = ["P1-T0", "PL-T1", "P1-T2", "P1-T3"]
-    outputs = PatientOutputs.under(out, "P1", samples)
+    outputs = PatientOutputs.under(out, "P1")
     run_patient(config, "P1", outputs)
     reports = [json.loads((outputs.reports / f"{s}.json").read_text()) for s in samples]
     assert [r["platforms"] for r in reports] == [["ngs"], ["ddpcr"], ["ddpcr"], ["ngs"]]

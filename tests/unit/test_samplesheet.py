@@ -81,15 +81,6 @@ def test_treatments_refuse_unknown_patients_and_reversed_dates(sheet, tmp_path):
         read_treatments(bad, {"P1"})
 
 
-def test_patient_rule_names_are_valid_identifiers_and_distinct():
-    from ctdna_resistance.samplesheet import patient_rule_names
-
-    names = patient_rule_names(["P-1", "P_1", "P.1", "Q1"])
-    assert len(set(names.values())) == 4
-    assert all(name.isidentifier() for name in names.values())
-    assert names["Q1"] == "patient_Q1"
-
-
 def test_one_patients_rows_can_be_read_alone(sheet, tmp_path):
     path = sheet(
         "P1\tS1\t2024-01-01\ta.vcf\nP2\tS2\t2024-01-01\tb.vcf\nP1\tS3\t2024-02-01\tb.vcf\n"

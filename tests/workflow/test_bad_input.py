@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import draw_folder
 
 pytestmark = pytest.mark.workflow
 
@@ -116,7 +117,7 @@ def test_vcf_of_the_other_build_stops_the_job_and_leaves_no_outputs(tmp_path):
     done = snakemake(tmp_path, f"samples={samples}")
     assert done.returncode != 0
     assert_one_line_error(done.stderr, "b37.vcf", "GRCh37")
-    assert not list((tmp_path / "out" / "samples").rglob("*.tsv"))
+    assert not list((tmp_path / "out" / "patients").rglob("*.tsv"))
     result = cli(
         "calls",
         "--sample",
@@ -130,7 +131,9 @@ def test_vcf_of_the_other_build_stops_the_job_and_leaves_no_outputs(tmp_path):
     )
     assert result.returncode == 1
     assert_one_line_error(result.stderr, "b37.vcf", "GRCh37")
-    assert not (tmp_path / "cli" / "samples" / "S1" / "alterations.tsv").exists()
+    assert not (
+        tmp_path / "cli" / "patients" / "P1" / "samples" / "S1" / "alterations.tsv"
+    ).exists()
 
 
 def test_vcf_with_no_usable_depth_is_refused(tmp_path):
@@ -149,8 +152,8 @@ def test_vcf_with_no_usable_depth_is_refused(tmp_path):
     )
     assert result.returncode == 1
     assert_one_line_error(result.stderr, "nodepth.vcf")
-    assert not (tmp_path / "cli" / "samples" / "S1").exists() or not list(
-        (tmp_path / "cli" / "samples" / "S1").iterdir()
+    assert not (tmp_path / "cli" / "patients").exists() or not list(
+        (tmp_path / "cli" / "patients").rglob("*.*")
     )
 
 
@@ -159,7 +162,7 @@ def test_cli_runs_one_step_outside_snakemake(tmp_path, good_vcf):
     out = tmp_path / "cli"
     common = ["--set", f"samples={samples}", "--set", "treatments=", "--set", f"outdir={out}"]
     assert cli("calls", "--sample", "S1", *common).returncode == 0
-    rows = (out / "samples" / "S1" / "alterations.tsv").read_text().splitlines()
+    rows = (draw_folder(out, "S1") / "alterations.tsv").read_text().splitlines()
     assert len(rows) == 2 and "KRAS" in rows[1] and "p.G12D" in rows[1]
     assert cli("track", "--patient", "P1", *common).returncode == 0
     assert (out / "patients" / "P1" / "reports" / "S1.html").is_file()

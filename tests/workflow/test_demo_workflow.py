@@ -14,6 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from conftest import draw_folder
 
 from ctdna_resistance.background import error_model
 from ctdna_resistance.calls import detection_settings
@@ -85,7 +86,7 @@ def detectable(row, det) -> bool:
 
 def used_tumour_fraction(demo, sample: str) -> float | None:
     """The tumour fraction the workflow used for a draw (sheet, or its VAF-based estimate)."""
-    folder = demo["out"] / "samples" / sample
+    folder = draw_folder(demo["out"], sample)
     return json.loads((folder / "accounting.json").read_text())["tumor_fraction"]["value"]
 
 
@@ -135,7 +136,7 @@ def test_every_detectable_truth_resistance_alteration_is_reported(demo, truth):
     expected = [r for r in truth if r["category"] == "resistance" and detectable(r, det)]
     assert expected, "the demo cohort should hold detectable resistance alterations"
     for row in expected:
-        reported = read_tsv(demo["out"] / "samples" / row["sample"] / "alterations.tsv")
+        reported = read_tsv(draw_folder(demo["out"], row["sample"]) / "alterations.tsv")
         hits = [
             r
             for r in reported
@@ -166,7 +167,7 @@ def test_nothing_outside_the_truth_is_reported_as_resistance(demo, truth, sample
     }
     n_reported = 0
     for sample in samples:
-        for r in read_tsv(demo["out"] / "samples" / sample["sample"] / "alterations.tsv"):
+        for r in read_tsv(draw_folder(demo["out"], sample["sample"]) / "alterations.tsv"):
             n_reported += 1
             assert (sample["sample"], r["chrom"], r["pos"], r["ref"], r["alt"]) in resistance, r
     assert n_reported > 0
@@ -178,7 +179,7 @@ def test_chip_and_germline_truth_never_become_resistance_alterations(demo, truth
     for row in truth:
         if row["category"] not in ("chip", "germline") or row["in_vcf"] != "1":
             continue
-        folder = demo["out"] / "samples" / row["sample"]
+        folder = draw_folder(demo["out"], row["sample"])
         indexed = json.loads((folder / "accounting.json").read_text())["vcf"]["used_index"]
         if indexed and panel.gene_at(row["chrom"], int(row["pos"])) is None:
             continue  # an indexed read fetches only the panel genes: the record was never read
@@ -196,7 +197,7 @@ def test_chip_and_germline_truth_never_become_resistance_alterations(demo, truth
 
 def test_every_allele_is_reported_or_filtered_and_counts_reconcile(demo, samples):
     for sample in samples:
-        folder = demo["out"] / "samples" / sample["sample"]
+        folder = draw_folder(demo["out"], sample["sample"])
         acct = json.loads((folder / "accounting.json").read_text())
         reported = read_tsv(folder / "alterations.tsv")
         filtered = read_tsv(folder / "filtered.tsv")
@@ -333,7 +334,7 @@ def test_the_synthetic_truths_amplifications_and_fusions_are_recovered(demo, tru
     for row in truth:
         if row["kind"] not in recovered or expected_call(row, demo) != "yes":
             continue
-        reported = read_tsv(demo["out"] / "samples" / row["sample"] / "alterations.tsv")
+        reported = read_tsv(draw_folder(demo["out"], row["sample"]) / "alterations.tsv")
         hits = [r for r in reported if r["type"] == row["kind"] and r["gene"] == row["gene"]]
         assert len(hits) == 1, f"{row['sample']} {row['gene']} {row['protein']} not reported"
         hit = hits[0]
@@ -364,7 +365,7 @@ def test_the_diluted_met_amplification_is_called_with_its_tumour_fraction(demo, 
         if not target:
             continue
         sample = f"{patient['patient']}-{target['timepoint']}"
-        reported = read_tsv(demo["out"] / "samples" / sample / "alterations.tsv")
+        reported = read_tsv(draw_folder(demo["out"], sample) / "alterations.tsv")
         met = [r for r in reported if r["gene"] == "MET" and r["type"] == "amplification"]
         assert len(met) == 1
         assert float(met[0]["plasma_cn"]) < 2.5 <= 6 <= float(met[0]["tumor_cn"])
@@ -377,7 +378,7 @@ def test_no_panel_gene_is_called_amplified_in_a_file_where_it_is_not(demo, truth
     amplified = {(r["sample"], r["gene"]): r for r in truth if r["kind"] == "amplification"}
     calls = 0
     for sample in samples:
-        for r in read_tsv(demo["out"] / "samples" / sample["sample"] / "alterations.tsv"):
+        for r in read_tsv(draw_folder(demo["out"], sample["sample"]) / "alterations.tsv"):
             if r["type"] != "amplification":
                 continue
             calls += 1
@@ -388,7 +389,7 @@ def test_no_panel_gene_is_called_amplified_in_a_file_where_it_is_not(demo, truth
     # P003's whole-7q gain raises MET's copy number in every draw, but it is arm-level
     for sample in samples:
         if sample["patient"] == "P003":
-            reported = read_tsv(demo["out"] / "samples" / sample["sample"] / "alterations.tsv")
+            reported = read_tsv(draw_folder(demo["out"], sample["sample"]) / "alterations.tsv")
             assert not [r for r in reported if r["gene"] == "MET"]
 
 
@@ -398,7 +399,7 @@ def test_non_panel_and_weak_rearrangements_are_filtered_not_reported(demo, truth
         weak_fusion = row["kind"] == "fusion" and row["filter"] not in ("PASS", "")
         if row["in_vcf"] != "1" or not (row["kind"] == "sv" or weak_fusion):
             continue
-        filtered = read_tsv(demo["out"] / "samples" / row["sample"] / "filtered.tsv")
+        filtered = read_tsv(draw_folder(demo["out"], row["sample"]) / "filtered.tsv")
         # the filtered row names the event as 'TYPE chrA:posA-chrB:posB'
         reasons = {
             f["reason"] for f in filtered if f"{row['chrom']}:{row['pos']}" in f["alteration"]
@@ -498,7 +499,7 @@ def test_the_reports_quality_table_reconciles_with_the_accounting(demo):
     assert len(reports) == 20
     for path in reports:
         qc = json.loads(path.read_text())["qc"]
-        acct = json.loads((demo["out"] / "samples" / path.stem / "accounting.json").read_text())
+        acct = json.loads((draw_folder(demo["out"], path.stem) / "accounting.json").read_text())
         assert qc["records_read"] == acct["records_read"] == qc["reported"] + qc["filtered"]
         parts = qc["alleles_read"] + qc.get("segments_read", 0) + qc.get("sv_events_read", 0)
         parts += acct.get("assay", {}).get("targets_read", 0)  # P005's ddPCR draws

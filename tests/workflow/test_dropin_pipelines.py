@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pysam
 import pytest
+from conftest import draw_folder
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "data" / "cnv-sv"
@@ -202,7 +203,7 @@ def test_sarek_results_to_reports(tmp_path):
     out = tmp_path / "out"
     run = _snakemake(sheet, out, "GRCh38")
     assert run.returncode == 0, run.stderr[-3000:]
-    t0 = json.loads((out / "samples/PL1_T0/accounting.json").read_text())
+    t0 = json.loads((draw_folder(out, "PL1_T0") / "accounting.json").read_text())
     assert t0["reconciles"]
     assert chosen_tf(t0) == (0.42, "ASCAT purity (AberrantCellFraction)")
     assert t0["copy_number"]["segments_read"] == 183  # every ASCAT segment accounted
@@ -223,11 +224,12 @@ def test_sarek_results_to_reports(tmp_path):
         assert genes[gene]["tumor_cn"] == pytest.approx(covering[0])
         assert "fitted by the caller" in genes[gene]["rule"]
     alterations = {
-        (r["sample"], r["alteration"]): r for r in _tsv(out / "samples/PL1_T0/alterations.tsv")
+        (r["sample"], r["alteration"]): r
+        for r in _tsv(draw_folder(out, "PL1_T0") / "alterations.tsv")
     }
     kras = alterations[("PL1_T0", "p.G12D")]
     assert (int(kras["depth"]), int(kras["alt_reads"])) == (2000, 30)
-    t1 = json.loads((out / "samples/PL1_T1/accounting.json").read_text())
+    t1 = json.loads((draw_folder(out, "PL1_T1") / "accounting.json").read_text())
     assert t1["copy_number"]["format"] == "controlfreec_cnvs"
     assert t1["copy_number"]["segments_read"] == 439
     assert (
@@ -323,7 +325,7 @@ def test_oncoanalyser_results_to_reports(tmp_path):
     out = tmp_path / "out"
     run = _snakemake(sheet, out, "GRCh37")
     assert run.returncode == 0, run.stderr[-3000:]
-    t0 = json.loads((out / "samples/PL2_T0/accounting.json").read_text())
+    t0 = json.loads((draw_folder(out, "PL2_T0") / "accounting.json").read_text())
     assert t0["reconciles"]
     assert chosen_tf(t0) == (0.99, "PURPLE purity")
     assert t0["copy_number"]["segments_read"] == 222
@@ -345,12 +347,12 @@ def test_oncoanalyser_results_to_reports(tmp_path):
         assert len(covering) == 1  # one PURPLE segment over each gene in this run
         # PURPLE fitted purity and absolute copy number: its copyNumber is the tumour CN
         assert genes[gene]["tumor_cn"] == pytest.approx(covering[0])
-    t1 = json.loads((out / "samples/PL2_T1/accounting.json").read_text())
+    t1 = json.loads((draw_folder(out, "PL2_T1") / "accounting.json").read_text())
     assert chosen_tf(t1) == (0.31, "PURPLE purity")
     met = {g["gene"]: g for g in t1["copy_number"]["genes"]}["MET"]
     assert met["tumor_cn"] == pytest.approx(14.25)  # PURPLE's absolute CN, as written
     assert met["plasma_cn"] == pytest.approx(0.31 * 14.25 + 2 * 0.69)
-    alterations = {r["alteration"]: r for r in _tsv(out / "samples/PL2_T1/alterations.tsv")}
+    alterations = {r["alteration"]: r for r in _tsv(draw_folder(out, "PL2_T1") / "alterations.tsv")}
     assert "amplification" in alterations  # MET
     fusion = alterations["EML4-ALK"]
     assert (int(fusion["split_reads"]), int(fusion["spanning_reads"])) == (9, 6)  # SF, DF

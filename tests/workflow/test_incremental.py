@@ -46,7 +46,7 @@ def test_a_new_draw_reruns_only_its_patient_and_the_cohort(tmp_path):
     assert planned_jobs(snakemake(cohort, out, "-n").stdout) == {}  # up to date
     sheet.write_text("".join(rows))
     plan = planned_jobs(snakemake(cohort, out, "-n").stdout)
-    assert plan == {"patient_P001": 1, "cohort_summary": 1, "all": 1}
+    assert plan == {"patient": 1, "cohort_summary": 1, "all": 1}
     assert snakemake(cohort, out).returncode == 0
     assert (out / "patients" / "P002" / "timeline.tsv").stat().st_mtime_ns == untouched
     new_sample = rows[last_p001].split("\t")[1]

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import draw_folder
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -19,7 +21,7 @@ def calls(tmp_path: Path, sample: str, mode: str) -> Path:
         cwd=REPO, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    return out / "samples" / sample
+    return draw_folder(out, sample)
 
 
 def test_indexed_panel_read_reports_what_the_whole_file_read_reports(tmp_path):

@@ -70,7 +70,7 @@ def test_a_users_sheet_alone_runs_from_their_folder(user_run):
     assert [line.split("\t")[0] for line in summary] == ["patient", "P001"]
     # none of the demo's treatments, normals or reference came with the defaults
     assert not (out / "background").exists()
-    for accounting in (out / "samples").glob("*/accounting.json"):
+    for accounting in (out / "patients").glob("*/samples/*/accounting.json"):
         data = json.loads(accounting.read_text())
         assert data["background"] is None and data["background_model"] == "scalar"
         assert data["reconciles"]
@@ -105,4 +105,4 @@ def test_a_misspelt_timeline_patient_is_refused(tmp_path):
     done = snakemake(folder, "samples=my.tsv", "treatments=treatments.tsv", "outdir=out")
     assert done.returncode != 0
     assert "patient 'p-001' is not in the sample sheet; did you mean 'P001'?" in done.stderr
-    assert not (folder / "out" / "samples").exists()
+    assert not (folder / "out" / "patients").exists()

@@ -68,28 +68,21 @@ def _known_id(config: dict, kind: str, value: str):
 
 
 def cmd_calls(args) -> None:
-    from ctdna_resistance.steps import run_sample_calls
+    from ctdna_resistance.steps import PatientOutputs, draw_tables, run_sample_calls
 
     config = _config(args)
-    _known_id(config, "sample", args.sample)
-    folder = Path(config["outdir"]) / "samples" / args.sample
-    run_sample_calls(
-        config,
-        args.sample,
-        folder / "alterations.tsv",
-        folder / "filtered.tsv",
-        folder / "accounting.json",
-    )
-    print(f"wrote {folder}")
+    patient = _known_id(config, "sample", args.sample).sample(args.sample).patient
+    paths = draw_tables(PatientOutputs.under(config["outdir"], patient).samples, args.sample)
+    run_sample_calls(config, args.sample, *paths)
+    print(f"wrote {paths[0].parent}")
 
 
 def cmd_track(args) -> None:
     from ctdna_resistance.steps import PatientOutputs, run_patient
 
     config = _config(args)
-    cohort = _known_id(config, "patient", args.patient)
-    ids = [s.sample for s in cohort.samples_of(args.patient)]
-    run_patient(config, args.patient, PatientOutputs.under(config["outdir"], args.patient, ids))
+    _known_id(config, "patient", args.patient)
+    run_patient(config, args.patient, PatientOutputs.under(config["outdir"], args.patient))
     print(f"wrote {Path(config['outdir']) / 'patients' / args.patient}")
 
 

@@ -21,6 +21,7 @@ def load_schema(name: str) -> dict:
         return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
+@cache  # built once per schema: a sheet of 60,000 rows is checked row by row (issue 19)
 def _validator(name: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(
         load_schema(name), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER

@@ -79,36 +79,32 @@ def run_sample_calls(config: dict, sample_id: str, alterations, filtered, accoun
         write_sample_calls(calls, *tmp)
 
 
+DRAW_TABLES = ("alterations.tsv", "filtered.tsv", "accounting.json")
+
+
+def draw_tables(samples_dir, sample: str) -> tuple[Path, Path, Path]:
+    """A draw's three tables in a patient's ``samples`` folder: ``{sample}/alterations.tsv`` ..."""
+    folder = Path(samples_dir) / sample
+    return tuple(folder / name for name in DRAW_TABLES)
+
+
 @dataclass(frozen=True)
 class PatientOutputs:
-    """Where one patient's job writes: each draw's three tables, the timeline, the reports."""
+    """Where one patient's job writes: the draws' tables (one folder per draw under ``samples``),
+    the timeline, the clones, the longitudinal page and the per-draw reports."""
 
-    samples: dict[str, tuple[Path, Path, Path]]  # sample -> (alterations, filtered, accounting)
+    samples: Path  # samples/{sample}/alterations.tsv, filtered.tsv, accounting.json
     timeline: Path
     reports: Path
     longitudinal: Path
     clones: Path
 
     @classmethod
-    def from_lists(
-        cls, alterations, filtered, accounting, timeline, reports, longitudinal, clones
-    ) -> PatientOutputs:
-        """From Snakemake's output lists; each sample's folder is named after the sample."""
-        samples = {}
-        for paths in zip(alterations, filtered, accounting, strict=True):
-            paths = tuple(Path(p) for p in paths)
-            samples[paths[0].parent.name] = paths
-        return cls(samples, Path(timeline), Path(reports), Path(longitudinal), Path(clones))
-
-    @classmethod
-    def under(cls, outdir, patient: str, sample_ids: list[str]) -> PatientOutputs:
-        """The standard layout of SPEC 6 under ``outdir``."""
-        out = Path(outdir)
-        names = ("alterations.tsv", "filtered.tsv", "accounting.json")
-        samples = {s: tuple(out / "samples" / s / n for n in names) for s in sample_ids}
-        folder = out / "patients" / patient
+    def under(cls, outdir, patient: str) -> PatientOutputs:
+        """The standard layout (README, Outputs) under ``outdir``: all in ``patients/{patient}``."""
+        folder = Path(outdir) / "patients" / patient
         return cls(
-            samples,
+            folder / "samples",
             folder / "timeline.tsv",
             folder / "reports",
             folder / "longitudinal.html",
@@ -177,9 +173,6 @@ def run_patient(config: dict, patient: str, outputs: PatientOutputs, prepared_pa
     samples = cohort.samples_of(patient)
     if not samples:
         raise InputError(config["samples"], f"no samples of patient {patient!r}", "check the ID")
-    missing = {s.sample for s in samples} ^ set(outputs.samples)
-    if missing:
-        raise RuntimeError(f"outputs do not match the samples of {patient}: {sorted(missing)}")
     # every draw's copy number overlapped with the panel genes in one join (copy_number.py);
     # so a bad copy-number file of any draw is refused before the first draw's VCF is read
     read = {s.sample: read_sample_copy_number(s, panel, config) for s in samples if s.cnv}
@@ -193,9 +186,8 @@ def run_patient(config: dict, patient: str, outputs: PatientOutputs, prepared_pa
         if not result.accounting["reconciles"]:
             raise RuntimeError(f"accounting does not reconcile for {sample.sample}")
         calls.append(result)
-    sample_paths = [p for s in samples for p in outputs.samples[s.sample]]
     final = [
-        *sample_paths,
+        str(outputs.samples).rstrip("/") + "/",
         outputs.timeline,
         outputs.clones,
         outputs.longitudinal,
@@ -203,8 +195,9 @@ def run_patient(config: dict, patient: str, outputs: PatientOutputs, prepared_pa
     ]
     with atomic_outputs(*final) as tmp:
         draws = []
-        for index, result in enumerate(calls):
-            paths = tmp[3 * index : 3 * index + 3]
+        for result in calls:
+            paths = draw_tables(tmp[0], result.sample.sample)
+            paths[0].parent.mkdir()
             write_sample_calls(result, *paths)
             draws.append(DrawData.read(result.sample, *paths))
         # the patient's clone markers (SPEC 5.6), once: re-genotyped with the panel sites, then

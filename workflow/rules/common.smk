@@ -1,7 +1,6 @@
 import dataclasses
 from pathlib import Path
 
-import pandas as pd
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 from snakemake.utils import validate
@@ -15,11 +14,7 @@ from ctdna_resistance.config import (
 )
 from ctdna_resistance.errors import InputError
 from ctdna_resistance.panel import load_panel
-from ctdna_resistance.samplesheet import (
-    patient_rule_names,
-    read_cohort,
-    read_normals_sheet,
-)
+from ctdna_resistance.samplesheet import read_cohort, read_normals_sheet
 
 ID_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 
@@ -59,17 +54,12 @@ try:
 except InputError as error:
     raise WorkflowError(error.message) from None
 
-# Snakemake's validator on the same schemas, as the workflow catalog does.
+# Snakemake's validator on the config's schema, as the workflow catalog does. The sample sheet's
+# rows were each checked against samples.schema.yaml by read_cohort (with the line number); a
+# second pass through Snakemake's validator cost 10 s at 60,000 rows (issue 19).
 validate(config, schema="../schemas/config.schema.yaml")
-validate(
-    pd.read_csv(
-        config["samples"], sep="\t", dtype=str, keep_default_na=False, comment="#"
-    ),
-    schema="../schemas/samples.schema.yaml",
-)
 
 OUTDIR = config["outdir"].rstrip("/")
-SAMPLES = {s.sample: s for s in COHORT.samples}
 
 # The background table (issue 20): a ready one from the config, or built from its normals sheet
 # by the background rule; none: the scalar detection.background_error.
@@ -114,43 +104,58 @@ def workflow_config_files():
     return {"panel": config["panel"]}
 
 
+# each patient's rows, looked up per job: a scan of the whole sheet per patient would make
+# planning grow with the square of the cohort (issue 19)
+SAMPLES_OF = {}
+for _sample in COHORT.samples:
+    SAMPLES_OF.setdefault(_sample.patient, []).append(_sample)
+TREATMENTS_OF = {}
+for _treatment in COHORT.treatments:
+    TREATMENTS_OF.setdefault(_treatment.patient, []).append(_treatment)
+
+
+def samples_of(patient):
+    """The patient's draws, in sheet order; an ID not in the sheet is refused (no job for it)."""
+    if patient not in SAMPLES_OF:
+        raise WorkflowError(
+            f"{config['samples']}: no patient {patient!r} in the sample sheet; "
+            "ask only for outputs of the sheet's patients"
+        )
+    return SAMPLES_OF[patient]
+
+
 def patient_rows(patient):
     """The patient's sample-sheet and treatment rows as text: a change re-runs its job (params)."""
     # the sheet's line number is left out: rows added above must not re-run other patients
-    samples = [repr(dataclasses.replace(s, row=0)) for s in COHORT.samples_of(patient)]
-    treatments = [repr(t) for t in COHORT.treatments_of(patient)]
+    samples = [repr(dataclasses.replace(s, row=0)) for s in samples_of(patient)]
+    treatments = [repr(t) for t in TREATMENTS_OF.get(patient, [])]
     return "\n".join(samples + treatments)
-
-
-PATIENT_RULE_NAMES = patient_rule_names(COHORT.patients)
 
 
 PREPARED_PANEL = f"{OUTDIR}/panel/panel.json"
 
 
-def patient_inputs(patient):
-    """Every input file of the patient's draws, by role and sample, plus the prepared panel."""
-    files = {
-        f"{role}_{s.sample}": str(path)
-        for s in COHORT.samples_of(patient)
-        for role, path in s.inputs().items()
-    }
-    if BACKGROUND:
-        files["background"] = BACKGROUND
-    return {**files, "prepared_panel": PREPARED_PANEL}
+def patient_inputs(wildcards):
+    """Every input file of the patient's draws, plus the prepared panel (and background)."""
+    # each file once (a matched normal serves every draw): Snakemake's planning time grows with
+    # the input files of each job (issue 19)
+    draws = sorted(
+        {
+            str(path)
+            for s in samples_of(wildcards.patient)
+            for path in s.inputs().values()
+        }
+    )
+    named = {"background": BACKGROUND} if BACKGROUND else {}
+    return {"draws": draws, **named, "prepared_panel": PREPARED_PANEL}
 
 
-def sample_dir(sample):
-    return f"{OUTDIR}/samples/{sample}"
-
-
-def sample_outputs(patient, name):
-    """One per-sample output file (alterations.tsv ...) for each of the patient's draws."""
-    return [f"{sample_dir(s.sample)}/{name}" for s in COHORT.samples_of(patient)]
+def patient_dir(patient):
+    return f"{OUTDIR}/patients/{patient}"
 
 
 def cohort_inputs(wildcards):
-    files = {f"reports_{p}": f"{OUTDIR}/patients/{p}/reports" for p in COHORT.patients}
+    files = {f"reports_{p}": f"{patient_dir(p)}/reports" for p in COHORT.patients}
     return {**files, **workflow_config_files()}
 
 
@@ -162,9 +167,12 @@ def all_outputs():
         f"{OUTDIR}/cohort/ctdna_resistance_mqc.tsv",
     ]
     for patient in COHORT.patients:
-        outputs.append(f"{OUTDIR}/patients/{patient}/timeline.tsv")
-        outputs.append(f"{OUTDIR}/patients/{patient}/reports")
-        outputs.append(f"{OUTDIR}/patients/{patient}/longitudinal.html")
-    for sample in SAMPLES:
-        outputs.append(f"{sample_dir(sample)}/alterations.tsv")
+        folder = patient_dir(patient)
+        outputs += [
+            f"{folder}/samples",
+            f"{folder}/timeline.tsv",
+            f"{folder}/clones.tsv",
+            f"{folder}/reports",
+            f"{folder}/longitudinal.html",
+        ]
     return outputs

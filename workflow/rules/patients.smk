@@ -19,45 +19,45 @@ rule prepare_panel:
 
 # One job per patient: all of a patient's draws are called, tracked and reported together, since a
 # job costs ~0.4 CPU-s of interpreter start-up before it does anything (issue 6). A new draw of one
-# patient re-runs that patient's job and the cohort summary only.
-for patient in COHORT.patients:
-
-    rule:
-        name:
-            PATIENT_RULE_NAMES[patient]
-        input:
-            **patient_inputs(patient),
-        output:
-            alterations=sample_outputs(patient, "alterations.tsv"),
-            filtered=sample_outputs(patient, "filtered.tsv"),
-            accounting=sample_outputs(patient, "accounting.json"),
-            timeline=f"{OUTDIR}/patients/{patient}/timeline.tsv",
-            clones=f"{OUTDIR}/patients/{patient}/clones.tsv",
-            longitudinal=report(
-                f"{OUTDIR}/patients/{patient}/longitudinal.html",
-                caption="../report/longitudinal.rst",
-                category="Patients",
-                subcategory=patient,
-            ),
-            reports=report(
-                directory(f"{OUTDIR}/patients/{patient}/reports"),
-                patterns=["{name}.html"],
-                caption="../report/draw_report.rst",
-                category="Per-draw reports",
-                subcategory=patient,
-            ),
-        log:
-            f"{OUTDIR}/logs/patients/{patient}.log",
-        conda:
-            "../envs/ctdna_resistance.yaml"
-        threads: 1
-        resources:
-            # measured on the demo: ~120 MB and ~1.5 s per patient job (mostly interpreter
-            # start-up), flat in the number of draws; a retry asks for more
-            mem_mb=lambda wildcards, attempt: 500 * attempt,
-            runtime=lambda wildcards, attempt: 10 * attempt,
-        params:
-            patient=patient,
-            rows=patient_rows(patient),
-        script:
-            "../scripts/patient.py"
+# patient re-runs that patient's job and the cohort summary only (its rows are a param). One
+# wildcard rule, not one rule per patient: Snakemake asks every rule whether it makes each file,
+# so a rule per patient made planning grow with the square of the cohort (issue 19). Each draw's
+# tables are in the patient's samples/ folder, as a {patient} rule cannot list them by {sample}.
+rule patient:
+    input:
+        unpack(patient_inputs),
+    output:
+        samples=directory(f"{OUTDIR}/patients/{{patient}}/samples"),
+        timeline=f"{OUTDIR}/patients/{{patient}}/timeline.tsv",
+        clones=f"{OUTDIR}/patients/{{patient}}/clones.tsv",
+        longitudinal=report(
+            f"{OUTDIR}/patients/{{patient}}/longitudinal.html",
+            caption="../report/longitudinal.rst",
+            category="Patients",
+            subcategory="{patient}",
+        ),
+        reports=report(
+            directory(f"{OUTDIR}/patients/{{patient}}/reports"),
+            patterns=["{name}.html"],
+            caption="../report/draw_report.rst",
+            category="Per-draw reports",
+            subcategory="{patient}",
+        ),
+    log:
+        f"{OUTDIR}/logs/patients/{{patient}}.log",
+    # SLURM: the profile's group-components submits patients in groups (ignored locally)
+    group:
+        "patients"
+    conda:
+        "../envs/ctdna_resistance.yaml"
+    threads: 1
+    resources:
+        # measured on the demo: ~120 MB and ~1.5 s per patient job (mostly interpreter
+        # start-up), flat in the number of draws; a retry asks for more. A group job of the
+        # SLURM profile asks for the runtime of its rounds summed: 15 rounds x 2 min.
+        mem_mb=lambda wildcards, attempt: 500 * attempt,
+        runtime=lambda wildcards, attempt: 2 * attempt,
+    params:
+        rows=lambda wildcards: patient_rows(wildcards.patient),
+    script:
+        "../scripts/patient.py"

@@ -5,11 +5,9 @@ run_step(
     snakemake,
     run_patient,
     dict(snakemake.config),
-    snakemake.params.patient,
-    PatientOutputs.from_lists(
-        snakemake.output.alterations,
-        snakemake.output.filtered,
-        snakemake.output.accounting,
+    snakemake.wildcards.patient,
+    PatientOutputs(
+        snakemake.output.samples,
         snakemake.output.timeline,
         snakemake.output.reports,
         snakemake.output.longitudinal,
