@@ -184,7 +184,7 @@ def test_case_through_snakemake(case, tmp_path):
         return
     assert done.returncode != 0
     # the prepared panel (out/panel/) and the background table (out/background/) are outputs
-    # of earlier steps that succeeded; the failing step's outputs (patients/,
+    # of earlier steps that succeeded; the failing step's outputs (samples/, patients/,
     # cohort/) must not be there
     step_outputs = [
         p
@@ -256,6 +256,6 @@ def test_batch_through_one_snakemake_run(batch, tmp_path):
         what, _, fix = mine[0][len(ERROR_PREFIX) :].rpartition("; ")
         assert what and fix, mine[0]
         outputs = output_files(laid_out.outdir)
-        # the patient's folder holds its draws' tables too (patients/<patient>/samples/)
+        # the draw's tables live in its patient's folder (patients/{patient}/samples/{sample})
         folder = ("patients", patient)
         assert not [p for p in outputs if p.relative_to(laid_out.outdir).parts[:2] == folder]

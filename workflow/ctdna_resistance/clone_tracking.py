@@ -51,6 +51,9 @@ class PatientClones:
     present: list[list[str]] = field(default_factory=list)
     # per draw: the clones with a panel alteration detected there (resistant clones only)
     resistance_present: list[list[str]] = field(default_factory=list)
+    # per draw: the clones with a member measured there (a panel alteration assessed, or a
+    # marker with reads); a draw measured by a targeted assay alone may assess only some
+    assessed: list[list[str]] = field(default_factory=list)
     pooled: dict[str, tuple[list[int], list[int]]] = field(default_factory=dict)  # alt, depth
 
     def polyclonal_at(self, index: int) -> bool | None:
@@ -94,6 +97,7 @@ def track_clones(
             anti_egfr_end=end,
             present=[[] for _ in draws],
             resistance_present=[[] for _ in draws],
+            assessed=[[] for _ in draws],
         )
     trajectories = [
         Trajectory(
@@ -105,8 +109,10 @@ def track_clones(
         for key in keys
     ]
     rows = [small_variant_rows(draw) for draw in draws]
+    marker_depths = {}
     for key in markers:
         counts = [marker_counts(draw, key, r) for draw, r in zip(draws, rows, strict=True)]
+        marker_depths[key] = [depth for _, depth in counts]
         if any(depth for _, depth in counts):
             trajectories.append(
                 Trajectory(key, [a for a, _ in counts], [d for _, d in counts], resistant=False)
@@ -133,6 +139,13 @@ def track_clones(
         by_marker = {clone for key, clone in result.assignments.items() if key in called}
         clones.resistance_present.append(sorted(by_panel))
         clones.present.append(sorted(by_panel | by_marker))
+        measured = {
+            clone
+            for key, clone in result.assignments.items()
+            if (key in markers and marker_depths[key][index])
+            or (key in series and series[key][index].status != "not_assessed")
+        }
+        clones.assessed.append(sorted(measured | by_panel | by_marker))
     by_key = {t.key: t for t in trajectories}
     for clone in sorted(clones.members):
         clones.pooled[clone] = _pooled(by_key, result, clone, len(draws))

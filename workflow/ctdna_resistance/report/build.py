@@ -337,7 +337,13 @@ def _clone_entries(clones: PatientClones | None, index: int) -> list[dict]:
                 "clone": clone,
                 "members": sorted(clones.members[clone]),
                 "resistant": clone in clones.result.resistant_clones,
-                "detected": clone in clones.present[index],
+                # None: no member of the clone was measured at this draw (e.g. a ddPCR draw
+                # whose assays target other alleles), so neither seen nor ruled out
+                "detected": (
+                    True
+                    if clone in clones.present[index]
+                    else (False if clone in clones.assessed[index] else None)
+                ),
                 "prevalence": _finite(estimate),
                 "prevalence_low": _finite(low),
                 "prevalence_high": _finite(high),
