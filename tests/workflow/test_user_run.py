@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -106,3 +107,27 @@ def test_a_misspelt_timeline_patient_is_refused(tmp_path):
     assert done.returncode != 0
     assert "patient 'p-001' is not in the sample sheet; did you mean 'P001'?" in done.stderr
     assert not (folder / "out" / "patients").exists()
+
+
+def test_a_bad_clinical_sheet_is_refused_before_any_job(tmp_path):
+    folder = user_folder(tmp_path)
+    (folder / "clinical.tsv").write_text("patient\tOS_MONTHS\tOS_STATUS\nP001\t-3\t0:LIVING\n")
+    done = snakemake(folder, "samples=my.tsv", "clinical=clinical.tsv", "outdir=out")
+    assert done.returncode != 0
+    assert "clinical.tsv:2: OS_MONTHS '-3' is not a number >= 0" in done.stderr
+    assert not (folder / "out").exists()
+
+
+def test_a_clinical_sheet_re_runs_the_cohort_step_alone(user_run):
+    folder, _done = user_run
+    (folder / "clinical.tsv").write_text("patient\tOS_MONTHS\tOS_STATUS\nP001\t12.5\t0:LIVING\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--cores", "2", "--snakefile",
+         str(REPO / "Snakefile"), "--config", "samples=my.tsv", "outdir=out",
+         "genome_build=GRCh38", "clinical=clinical.tsv"],
+        cwd=folder, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    table = done.stdout.split("Job stats:", 1)[1]
+    jobs = {m[0]: int(m[1]) for m in re.findall(r"^(\w+)\s+(\d+)$", table, re.M) if m[0] != "total"}
+    assert jobs == {"all": 1, "cohort_summary": 1}, done.stdout

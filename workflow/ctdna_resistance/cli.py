@@ -40,6 +40,14 @@ def cmd_validate(args) -> None:
         background = (
             f"background to build from {len(read_normals_sheet(config['normals']))} normals"
         )
+    if config.get("clinical"):
+        from ctdna_resistance.clinical_sheet import read_clinical_sheet
+        from ctdna_resistance.export.cbioportal import RESERVED_CLINICAL_COLUMNS
+
+        clinical = read_clinical_sheet(
+            config["clinical"], set(cohort.patients), RESERVED_CLINICAL_COLUMNS
+        )
+        background += f"; clinical sheet of {len(clinical.values)} patients"
     print(
         f"ok: {len(cohort.samples)} samples of {len(cohort.patients)} patients, "
         f"{len(cohort.treatments)} treatment rows; panel {panel.name} {panel.version} "

@@ -6,6 +6,7 @@ from snakemake.logging import logger
 from snakemake.utils import validate
 
 from ctdna_resistance.background import BackgroundTable
+from ctdna_resistance.clinical_sheet import read_clinical_sheet
 from ctdna_resistance.config import (
     demo_file,
     resolve_repo_paths,
@@ -13,6 +14,7 @@ from ctdna_resistance.config import (
     with_demo,
 )
 from ctdna_resistance.errors import InputError
+from ctdna_resistance.export.cbioportal import RESERVED_CLINICAL_COLUMNS
 from ctdna_resistance.panel import load_panel
 from ctdna_resistance.samplesheet import read_cohort, read_normals_sheet
 
@@ -50,6 +52,11 @@ try:
             config["background"],
             build=config["genome_build"],
             panel_regions=PANEL.small_variant_regions(),
+        )
+    if config.get("clinical"):
+        # a bad clinical sheet stops the run here, not at the cohort step after every patient
+        read_clinical_sheet(
+            config["clinical"], set(COHORT.patients), RESERVED_CLINICAL_COLUMNS
         )
 except InputError as error:
     raise WorkflowError(error.message) from None
@@ -156,6 +163,10 @@ def patient_dir(patient):
 
 def cohort_inputs(wildcards):
     files = {f"reports_{p}": f"{patient_dir(p)}/reports" for p in COHORT.patients}
+    if config.get("clinical"):
+        files["clinical"] = config[
+            "clinical"
+        ]  # an edited clinical sheet re-runs the study
     return {**files, **workflow_config_files()}
 
 
