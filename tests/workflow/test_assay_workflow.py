@@ -34,6 +34,19 @@ TRUTH = [
 ]
 
 
+def run_timeline(sheet: Path, out: Path, patient: str) -> list[dict]:
+    """The workflow on a sheet (no demo treatments or normals); the patient's timeline rows."""
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", "--snakefile",
+         str(REPO / "Snakefile"), "--config", f"samples={sheet}",
+         "treatments=", "normals=", "reference_fasta=", f"outdir={out}"],
+        cwd=REPO, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    with open(out / "patients" / patient / "timeline.tsv", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
 def _vcf(path, g12d, v600e):
     lines = [
         f"chr7\t140753336\t.\tA\tT\t.\tPASS\t.\tGT:AD:DP\t0/1:{v600e[0]},{v600e[1]}:{sum(v600e)}",
@@ -78,15 +91,7 @@ def test_ngs_ddpcr_ddpcr_ngs_patient_gives_one_timeline_with_the_truths_labels(t
         "P9\tP9-T3\t2024-07-01\tt3.vcf\t\t\n"
     )
     out = tmp_path / "out"
-    done = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2", "--snakefile",
-         str(REPO / "Snakefile"), "--config", f"samples={tmp_path / 'samples.tsv'}",
-         "treatments=", "normals=", "reference_fasta=", f"outdir={out}"],
-        cwd=REPO, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    with open(out / "patients" / "P9" / "timeline.tsv", newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
+    rows = run_timeline(tmp_path / "samples.tsv", out, "P9")
     got = {(r["key"], r["sample"]): r for r in rows}
     for sample, platform, g12d, v600e in TRUTH:
         for key, (status, trend) in ((G12D, g12d), (V600E, v600e)):
@@ -140,15 +145,7 @@ def test_sequencing_draws_count_toward_a_ddpcr_codon_screen(tmp_path):
         "P8\tP8-T4\t2024-07-01\tt4.vcf\t\t\n"
     )
     out = tmp_path / "out"
-    done = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2", "--snakefile",
-         str(REPO / "Snakefile"), "--config", f"samples={tmp_path / 'samples.tsv'}",
-         "treatments=", "normals=", "reference_fasta=", f"outdir={out}"],
-        cwd=REPO, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    with open(out / "patients" / "P8" / "timeline.tsv", newline="") as handle:
-        rows = {(r["key"], r["sample"]): r for r in csv.DictReader(handle, delimiter="\t")}
+    rows = {(r["key"], r["sample"]): r for r in run_timeline(tmp_path / "samples.tsv", out, "P8")}
     screen = [rows[(SCREEN, f"P8-T{i}")] for i in range(5)]
     assert [r["platform"] for r in screen] == ["ngs", "ddpcr", "ddpcr", "ngs", "ngs"]
     assert [r["status"] for r in screen] == [
