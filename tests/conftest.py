@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -16,6 +18,7 @@ settings.register_profile("repeatable", derandomize=True, database=None)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
+REPO = Path(__file__).resolve().parents[1]
 # <repo>/../shared/data: real caller outputs, read in place and never copied into the repo.
 SHARED_DATA = Path(__file__).parents[1].parent / "shared" / "data"
 
@@ -41,3 +44,17 @@ def draw_folder(outdir, sample: str) -> Path:
     found = list(Path(outdir).glob(f"patients/*/samples/{sample}"))
     assert len(found) == 1, f"draw {sample}: {len(found)} folders under {outdir}/patients"
     return found[0]
+
+
+@pytest.fixture(scope="session")
+def demo_results(tmp_path_factory) -> Path:
+    """The demo (`snakemake --cores 2`, the default config), run once per test session with the
+    real snakemake; the modules that check its outputs share it and must not change them."""
+    out = tmp_path_factory.mktemp("demo") / "results"
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", "--snakefile", str(REPO / "Snakefile"),
+         "--config", f"outdir={out}"],
+        cwd=REPO, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out

@@ -12,28 +12,16 @@ from __future__ import annotations
 import html
 import json
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from ctdna_resistance.report.html import CHANGE_KINDS, TREND_LABELS
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory) -> list[tuple[dict, str]]:
-    out = tmp_path_factory.mktemp("story") / "results"
-    done = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2", "--snakefile", str(REPO / "Snakefile"),
-         "--config", f"outdir={out}"],
-        cwd=REPO, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
+def reports(demo_results) -> list[tuple[dict, str]]:
     found = []
-    for path in sorted(out.glob("patients/*/reports/*.json")):
+    for path in sorted(demo_results.glob("patients/*/reports/*.json")):
         found.append((json.loads(path.read_text()), path.with_suffix(".html").read_text()))
     assert len(found) >= 10
     return found
