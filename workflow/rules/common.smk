@@ -1,5 +1,10 @@
 import dataclasses
+import functools
+import shlex
+import sys
 from pathlib import Path
+
+from snakemake_interface_executor_plugins.settings import DeploymentMethod
 
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
@@ -13,6 +18,7 @@ from ctdna_resistance.config import (
     validate_config,
     with_demo,
 )
+import ctdna_resistance.worker_client
 from ctdna_resistance.errors import InputError
 from ctdna_resistance.export.cbioportal import RESERVED_CLINICAL_COLUMNS
 from ctdna_resistance.panel import load_panel
@@ -131,6 +137,7 @@ def samples_of(patient):
     return SAMPLES_OF[patient]
 
 
+@functools.cache  # planning asks twice per job; 60,000 rows' repr is ~1 s (issue 19)
 def patient_rows(patient):
     """The patient's sample-sheet and treatment rows as text: a change re-runs its job (params)."""
     # the sheet's line number is left out: rows added above must not re-run other patients
@@ -140,6 +147,43 @@ def patient_rows(patient):
 
 
 PREPARED_PANEL = f"{OUTDIR}/panel/panel.json"
+PATIENT_SETTINGS_FILE = f"{OUTDIR}/panel/settings.json"
+# What a patient job reads of the config (written once per run by prepare_panel): all of it but
+# the sheets' paths and where this run writes (outdir, the background it builds there), which the
+# job gets on its command line. The sheets' paths are left out so that pointing the run at an
+# edited copy of the sheet re-runs only the patients whose rows changed; the run's own folder so
+# that the same inputs give the same settings file wherever the results go.
+SHEET_KEYS = ("samples", "treatments", "clinical", "outdir", "background")
+PATIENT_SETTINGS = {k: v for k, v in config.items() if k not in SHEET_KEYS}
+
+
+def shell_literal(value):
+    """``value`` as one shell word that Snakemake's formatting of the command leaves as it is."""
+    return shlex.quote(str(value)).replace("{", "{{").replace("}", "}}")
+
+
+SHEET_ARGS = (
+    f"--samples {shell_literal(config['samples'])}"
+    f" --treatments {shell_literal(config.get('treatments') or '')}"
+    + (" --background {input.background:q}" if BACKGROUND else "")
+)
+# The patient job's command: a client that runs on the standard library alone (python -S) and
+# hands the job to the worker (ctdna_resistance/worker_client.py). The interpreter is Snakemake's
+# own, or the conda environment's (as for Snakemake's script:). Neither it nor the sheets' paths
+# are params: they are not results' provenance, and a changed path must not re-run every patient.
+PYTHON = (
+    "python"
+    if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+    else shell_literal(sys.executable)
+)
+PATIENT_COMMAND = (
+    f"{PYTHON} -S {shell_literal(ctdna_resistance.worker_client.__file__)}"
+    " patient --patient {wildcards.patient}"
+    " --settings {input.settings:q} --panel {input.prepared_panel:q}"
+    f" {SHEET_ARGS} --log {{log:q}} --draws-dir {{output.samples:q}}"
+    " --timeline {output.timeline:q} --clones {output.clones:q}"
+    " --longitudinal {output.longitudinal:q} --reports-dir {output.reports:q}"
+)
 
 
 def patient_inputs(wildcards):
@@ -154,7 +198,12 @@ def patient_inputs(wildcards):
         }
     )
     named = {"background": BACKGROUND} if BACKGROUND else {}
-    return {"draws": draws, **named, "prepared_panel": PREPARED_PANEL}
+    return {
+        "draws": draws,
+        **named,
+        "prepared_panel": PREPARED_PANEL,
+        "settings": PATIENT_SETTINGS_FILE,
+    }
 
 
 def patient_dir(patient):

@@ -1,10 +1,13 @@
 # The panel YAML is parsed and validated once per run; each patient job reads its JSON (~5 ms
-# instead of ~0.2 s of YAML parsing and schema validation in every job, issue 6).
+# instead of ~0.2 s of YAML parsing and schema validation in every job, issue 6). Beside it, the
+# settings every patient job reads (the resolved config without the sheet paths): a changed
+# setting re-runs this job, and so every patient.
 rule prepare_panel:
     input:
         **workflow_config_files(),
     output:
         panel=PREPARED_PANEL,
+        settings=PATIENT_SETTINGS_FILE,
     log:
         f"{OUTDIR}/logs/prepare_panel.log",
     conda:
@@ -13,6 +16,8 @@ rule prepare_panel:
     resources:
         mem_mb=lambda wildcards, attempt: 500 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
+    params:
+        settings=PATIENT_SETTINGS,
     script:
         "../scripts/prepare_panel.py"
 
@@ -59,5 +64,7 @@ rule patient:
         runtime=lambda wildcards, attempt: 2 * attempt,
     params:
         rows=lambda wildcards: patient_rows(wildcards.patient),
-    script:
-        "../scripts/patient.py"
+    # worker_client hands the job to a long-lived worker that paid the imports once and forks a
+    # child per job (CTDNA_RESISTANCE_WORKER=off: a fresh interpreter per job; same outputs)
+    shell:
+        PATIENT_COMMAND
