@@ -250,6 +250,26 @@ def test_the_patient_job_writes_reports_that_carry_each_points_platform(mixed_pa
     assert acct["reconciles"] and acct["assay"]["assessed"] == [G12D]
 
 
+def test_the_patient_jobs_maf_carries_the_panels_gene_ids(mixed_patient, tmp_path, panel):
+    """reports/<sample>.maf has the study MAF's Entrez_Gene_Id and SWISSPROT, from the panel."""
+    from ctdna_resistance.config import validate_config
+    from ctdna_resistance.export.maf import MAF_COLUMNS
+    from ctdna_resistance.steps import PatientOutputs, run_patient
+
+    out = tmp_path / "out"
+    config = validate_config({"samples": str(mixed_patient), "outdir": str(out)}, "test")
+    outputs = PatientOutputs.under(out, "P1")
+    run_patient(config, "P1", outputs)
+    lines = (outputs.reports / "P1-T3.maf").read_text().splitlines()
+    assert lines[1].split("\t") == MAF_COLUMNS
+    rows = [dict(zip(lines[1].split("\t"), line.split("\t"), strict=True)) for line in lines[2:]]
+    ids = {(r["Hugo_Symbol"], r["Entrez_Gene_Id"], r["SWISSPROT"]) for r in rows}
+    expected = {
+        (g, str(panel.genes[g].ncbi_gene_id), panel.genes[g].uniprot) for g in ("KRAS", "BRAF")
+    }
+    assert ids == expected
+
+
 def test_cohort_summary_counts_draws_per_platform_and_the_page_labels_copies(
     mixed_patient, tmp_path
 ):

@@ -16,17 +16,14 @@ from pathlib import Path
 import pytest
 
 from ctdna_resistance.errors import InputError
-from ctdna_resistance.export.cbioportal import (
-    STUDY_MAF_COLUMNS,
-    panel_gene_ids,
-    write_cbioportal_study,
-)
+from ctdna_resistance.export.cbioportal import write_cbioportal_study
 from ctdna_resistance.export.maf import (
     MAF_COLUMNS,
     draw_maf_rows,
     hgvsp_short,
     maf_alleles,
     maf_sort_key,
+    panel_gene_ids,
     variant_classification,
     write_maf,
 )
@@ -213,7 +210,7 @@ def test_mutations_file_is_a_sorted_maf_with_the_report_counts(
 ) -> None:
     columns, rows = _table(study / "data_mutations.txt")
     assert set(columns) >= MAF_REQUIRED_COLUMNS
-    assert columns == [*MAF_COLUMNS, "SWISSPROT"] == STUDY_MAF_COLUMNS
+    assert columns == MAF_COLUMNS  # the per-draw MAFs' columns, SWISSPROT last
     # the validator's warnings without them: Entrez and UniProt IDs from the panel
     assert _meta(study / "meta_mutations.txt")["swissprot_identifier"] == "accession"
     for row in rows:
@@ -353,6 +350,40 @@ def test_draw_maf_rows_and_write_maf(series: dict, tmp_path: Path) -> None:
     assert lines[0].startswith("#version")
     assert lines[1].split("\t") == MAF_COLUMNS
     assert len(lines) == 4
+
+
+def test_a_draws_maf_carries_the_study_mafs_gene_ids(
+    series: dict, genes: dict, study: Path, tmp_path: Path
+) -> None:
+    # Each draw's MAF (reports/<sample>.maf) takes Entrez_Gene_Id and SWISSPROT from the panel's
+    # sourced IDs as the study's MAF does: the same columns, and the same cells for each variant.
+    panel = load_panel(PANEL, "GRCh38")
+    study_columns, study_rows = _table(study / "data_mutations.txt")
+    # GDC MAF: Entrez_Gene_Id is the second column; SWISSPROT is cBioPortal's optional one
+    assert study_columns[:2] == ["Hugo_Symbol", "Entrez_Gene_Id"]
+    assert study_columns[-1] == "SWISSPROT"
+
+    def variant(row: dict) -> tuple:
+        columns = ("Tumor_Sample_Barcode", "Start_Position", "Reference_Allele")
+        return tuple(row[c] for c in (*columns, "Tumor_Seq_Allele2"))
+
+    in_study = {variant(row): row for row in study_rows}
+    seen = []
+    for report in (r for reports in series["reports"].values() for r in reports):
+        path = tmp_path / f"{report['sample']}.maf"
+        write_maf(path, draw_maf_rows(report, genes))
+        columns, rows = _table(path)
+        assert columns == study_columns
+        for row in rows:
+            assert row == in_study[variant(row)]
+            gene = panel.genes[row["Hugo_Symbol"]]
+            assert (row["Entrez_Gene_Id"], row["SWISSPROT"]) == (
+                str(gene.ncbi_gene_id),
+                gene.uniprot,
+            )
+            seen.append((row["Hugo_Symbol"], row["Entrez_Gene_Id"], row["SWISSPROT"]))
+    assert len(seen) == len(study_rows)
+    assert ("NRAS", "4893", "P01111") in seen  # NRAS's IDs in every cancer database
 
 
 def test_mutations_are_in_sample_order_across_patients(series: dict, tmp_path: Path) -> None:

@@ -24,11 +24,8 @@ from pathlib import Path
 import pytest
 
 from ctdna_resistance.clinical_sheet import read_clinical_sheet
-from ctdna_resistance.export.cbioportal import (
-    RESERVED_CLINICAL_COLUMNS,
-    panel_gene_ids,
-    write_cbioportal_study,
-)
+from ctdna_resistance.export.cbioportal import RESERVED_CLINICAL_COLUMNS, write_cbioportal_study
+from ctdna_resistance.export.maf import panel_gene_ids
 from ctdna_resistance.panel import load_panel
 
 REPO = Path(__file__).resolve().parents[2]

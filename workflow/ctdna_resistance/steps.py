@@ -24,12 +24,8 @@ from ctdna_resistance.cohort import SUMMARY_COLUMNS, summary_row
 from ctdna_resistance.copy_number import gene_copy_number_by_draw
 from ctdna_resistance.ctdna_level import draw_levels
 from ctdna_resistance.errors import InputError
-from ctdna_resistance.export.cbioportal import (
-    RESERVED_CLINICAL_COLUMNS,
-    CbioportalStudy,
-    panel_gene_ids,
-)
-from ctdna_resistance.export.maf import draw_maf_rows, write_maf
+from ctdna_resistance.export.cbioportal import RESERVED_CLINICAL_COLUMNS, CbioportalStudy
+from ctdna_resistance.export.maf import draw_maf_rows, panel_gene_ids, write_maf
 from ctdna_resistance.export.multiqc import MultiqcTable
 from ctdna_resistance.outputs import atomic_outputs
 from ctdna_resistance.panel import load_panel, load_prepared_panel, prepare_panel
@@ -239,10 +235,12 @@ def run_patient(config: dict, patient: str, outputs: PatientOutputs, prepared_pa
         tmp[-2].write_text(
             render_longitudinal(patient, reports, treatment_dicts(treatments, agents))
         )
+        # Entrez_Gene_Id and SWISSPROT from the panel, as in the cohort's cBioPortal MAF
+        genes = panel_gene_ids(panel)
         for report in reports:
             _dump_json(report, tmp[-1] / f"{report['sample']}.json")
             (tmp[-1] / f"{report['sample']}.html").write_text(render_draw_report(report))
-            write_maf(tmp[-1] / f"{report['sample']}.maf", draw_maf_rows(report))
+            write_maf(tmp[-1] / f"{report['sample']}.maf", draw_maf_rows(report, genes))
 
 
 def run_cohort(

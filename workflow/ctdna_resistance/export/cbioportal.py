@@ -2,7 +2,7 @@
 
 Written: meta_study.txt; clinical patient and sample files (the 5-row header format; the patient
 file declares OS/DFS and takes them, with any other patient column, from the clinical sheet);
-mutations (MAF, `export.maf`, plus SWISSPROT); discrete copy number (wide format, genes x samples);
+mutations (MAF, `export.maf`, as per draw); discrete copy number (wide format, genes x samples);
 Entrez_Gene_Id and SWISSPROT come from the panel's sourced gene IDs; timeline files for the
 plasma specimens and the treatments (START_DATE in days from the patient's baseline draw, so no
 calendar date leaves the lab); case lists all, sequenced, cna (required with mutation and
@@ -24,9 +24,10 @@ from pathlib import Path
 from ctdna_resistance.clinical_sheet import ClinicalSheet
 from ctdna_resistance.errors import InputError
 from ctdna_resistance.export.maf import (
-    MAF_COLUMNS,
+    GeneIds,
     draw_maf_rows,
     format_maf_rows,
+    gene_id_cells,
     write_maf_header,
 )
 
@@ -108,9 +109,6 @@ SAMPLE_ATTRIBUTES = [
 ]
 # Columns a clinical sheet may not set: the study writes them (patient- or sample-level).
 RESERVED_CLINICAL_COLUMNS = frozenset(a[0] for a in PATIENT_ATTRIBUTES + SAMPLE_ATTRIBUTES)
-# The study's MAF: the per-draw MAF's columns and SWISSPROT (cBioPortal "Mutation Data": the
-# UniProt accession lets the portal draw the canonical isoform's domains).
-STUDY_MAF_COLUMNS = [*MAF_COLUMNS, "SWISSPROT"]
 SPECIMEN_COLUMNS = [
     "PATIENT_ID",
     "START_DATE",
@@ -144,7 +142,7 @@ def write_cbioportal_study(
     reports_by_patient: dict[str, list[dict]],
     treatments: list[dict],
     genome_build: str,
-    genes: Mapping[str, tuple[int | None, str]] | None = None,
+    genes: GeneIds | None = None,
     clinical: ClinicalSheet | None = None,
 ) -> None:
     """Write a cBioPortal study folder for every patient's per-draw reports.
@@ -167,11 +165,6 @@ def write_cbioportal_study(
             study.add_patient(patient, reports_by_patient[patient])
 
 
-def panel_gene_ids(panel) -> dict[str, tuple[int | None, str]]:
-    """NCBI Gene ID and UniProt accession of each panel gene (a `panel.Panel`), by symbol."""
-    return {gene.symbol: (gene.ncbi_gene_id, gene.uniprot) for gene in panel.genes.values()}
-
-
 class CbioportalStudy:
     """A cBioPortal study folder written one patient at a time (a cohort of 100,000 patients
     is never in memory at once): ``add_patient`` in patient order inside a ``with`` block; the
@@ -190,7 +183,7 @@ class CbioportalStudy:
         name: str,
         treatments: list[dict],
         genome_build: str,
-        genes: Mapping[str, tuple[int | None, str]] | None = None,
+        genes: GeneIds | None = None,
         clinical: ClinicalSheet | None = None,
     ) -> None:
         if not STUDY_ID_PATTERN.match(study_id or ""):
@@ -263,16 +256,10 @@ class CbioportalStudy:
             self._assessed.append(bool(roles & COPY_NUMBER_INPUT_ROLES))
             for gene, level in _cna_calls(report):
                 self._cna_calls.setdefault(gene, {})[index] = level
-            rows = [{**row, **self._gene_ids(row["Hugo_Symbol"])} for row in draw_maf_rows(report)]
-            lines = format_maf_rows(rows, STUDY_MAF_COLUMNS).encode("utf-8")
+            lines = format_maf_rows(draw_maf_rows(report, self._genes)).encode("utf-8")
             if lines:
                 self._maf_parts.append((sample, self._maf_spool.tell(), len(lines)))
                 self._maf_spool.write(lines)
-
-    def _gene_ids(self, symbol: str) -> dict:
-        """The MAF's Entrez_Gene_Id and SWISSPROT cells of a gene (empty when not in the panel)."""
-        entrez, uniprot = self._genes.get(str(symbol), (None, ""))
-        return {"Entrez_Gene_Id": entrez, "SWISSPROT": uniprot}
 
     # ------------------------------------------------------------------ files
 
@@ -367,7 +354,7 @@ class CbioportalStudy:
         """The draws' MAF lines in sample order (`maf_sort_key` sorts by sample first, and each
         draw's lines are already in that key's order)."""
         with open(path, "w", encoding="utf-8", newline="") as handle:
-            write_maf_header(handle, STUDY_MAF_COLUMNS)
+            write_maf_header(handle)
         with open(path, "ab") as handle:
             for _sample, offset, length in sorted(self._maf_parts, key=lambda part: part[0]):
                 self._maf_spool.seek(offset)
@@ -387,7 +374,7 @@ class CbioportalStudy:
                 values = list(default)
                 for index, level in self._cna_calls[gene].items():
                     values[index] = level
-                entrez = self._gene_ids(gene)["Entrez_Gene_Id"]
+                entrez = gene_id_cells(self._genes, gene)["Entrez_Gene_Id"]
                 writer.writerow([_clean(gene), "" if entrez is None else entrez, *values])
 
     def _write_case_lists(self) -> None:

@@ -2,8 +2,11 @@
 
 Columns follow cBioPortal's "Mutation Data" file format (docs.cbioportal.org/file-formats/
 #mutation-data): the 32 TCGA MAF columns, HGVSp_Short and the tumour/normal allele counts, plus the
-GDC columns t_depth, HGVSc, HGVSp and Transcript_ID. Alleles are converted from VCF style (shared
-anchor base) to MAF style ("-" for the empty allele, Start/End on the changed bases).
+GDC columns t_depth, HGVSc, HGVSp and Transcript_ID, and cBioPortal's SWISSPROT. Entrez_Gene_Id and
+SWISSPROT come from the panel's sourced gene IDs (`panel_gene_ids`), so each draw's MAF and the
+cBioPortal study's MAF (`export.cbioportal`) carry the same columns and cells. Alleles are
+converted from VCF style (shared anchor base) to MAF style ("-" for the empty allele, Start/End on
+the changed bases).
 Copy-number and fusion alterations are not mutations and are left out (they go to the CNA file).
 """
 
@@ -13,6 +16,10 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ctdna_resistance.panel import Panel
 
 MAF_VERSION_LINE = "#version 2.4"
 MAF_COLUMNS = [
@@ -57,7 +64,12 @@ MAF_COLUMNS = [
     "HGVSc",
     "HGVSp",
     "Transcript_ID",
+    # cBioPortal "Mutation Data" (optional): the UniProt accession lets the portal draw the
+    # canonical isoform's domains
+    "SWISSPROT",
 ]
+# gene symbol -> (NCBI Gene ID, UniProt accession), from the panel (`panel_gene_ids`)
+GeneIds = Mapping[str, tuple[int | None, str]]
 SMALL_VARIANT_TYPES = frozenset({"snv", "mnv", "insertion", "deletion", "indel"})
 
 _THREE_TO_ONE = {
@@ -138,8 +150,23 @@ def variant_classification(protein_change: str, variant_type: str, ref: str, alt
     return "Missense_Mutation"
 
 
-def draw_maf_rows(report: Mapping) -> list[dict]:
-    """One MAF row per small variant detected in this draw's report, sorted by position."""
+def panel_gene_ids(panel: Panel) -> dict[str, tuple[int | None, str]]:
+    """NCBI Gene ID and UniProt accession of each panel gene (a `panel.Panel`), by symbol."""
+    return {gene.symbol: (gene.ncbi_gene_id, gene.uniprot) for gene in panel.genes.values()}
+
+
+def gene_id_cells(genes: GeneIds | None, symbol: str) -> dict:
+    """The MAF's Entrez_Gene_Id and SWISSPROT cells of a gene (empty when not in ``genes``)."""
+    entrez, uniprot = (genes or {}).get(str(symbol), (None, ""))
+    return {"Entrez_Gene_Id": entrez, "SWISSPROT": uniprot}
+
+
+def draw_maf_rows(report: Mapping, genes: GeneIds | None = None) -> list[dict]:
+    """One MAF row per small variant detected in this draw's report, sorted by position.
+
+    ``genes``: `panel_gene_ids` of the report's panel, for Entrez_Gene_Id and SWISSPROT (left
+    empty without it).
+    """
     rows = []
     for alteration in report.get("alterations", []):
         if alteration.get("type") not in SMALL_VARIANT_TYPES:
@@ -152,9 +179,11 @@ def draw_maf_rows(report: Mapping) -> list[dict]:
         protein = hgvsp_short(alteration.get("alteration"))
         depth = alteration.get("depth")
         alt_reads = alteration.get("alt_reads")
+        gene = alteration.get("gene", "")
         rows.append(
             {
-                "Hugo_Symbol": alteration.get("gene", ""),
+                "Hugo_Symbol": gene,
+                **gene_id_cells(genes, gene),
                 "NCBI_Build": report.get("genome_build", ""),
                 "Chromosome": str(alteration.get("chrom", "")).removeprefix("chr"),
                 "Start_Position": start,
