@@ -22,10 +22,37 @@ def load_schema(name: str) -> dict:
         return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
+def inline_refs(schema: dict) -> dict:
+    """``schema`` with each local ``$ref`` to ``#/$defs/<name>`` replaced by what it names.
+
+    The same constraints (a ``$ref`` beside other keywords becomes ``allOf`` with them, as 2020-12
+    applies both; a recursive one is left as it is, with ``$defs`` kept for it): jsonschema then
+    skips its reference lookups, which were two thirds of checking a report (issue 19).
+    """
+    defs = schema.get("$defs", {})
+
+    def resolve(node, stack: tuple[str, ...]):
+        if isinstance(node, list):
+            return [resolve(item, stack) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            name = ref.removeprefix("#/$defs/")
+            if name in defs and "/" not in name and name not in stack:
+                target = resolve(defs[name], (*stack, name))
+                rest = {k: resolve(v, stack) for k, v in node.items() if k != "$ref"}
+                return {"allOf": [target], **rest} if rest else target
+        return {k: (v if k == "$defs" else resolve(v, stack)) for k, v in node.items()}
+
+    return resolve(schema, ())
+
+
 @cache  # built once per schema: a sheet of 60,000 rows is checked row by row (issue 19)
 def _validator(name: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(
-        load_schema(name), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+        inline_refs(load_schema(name)),
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
     )
 
 

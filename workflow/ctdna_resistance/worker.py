@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import resource
@@ -40,6 +41,16 @@ def preload() -> None:
     import ctdna_resistance.job_command
     import ctdna_resistance.scripting
     import ctdna_resistance.steps  # noqa: F401
+    from ctdna_resistance.report.html import DRAW_TEMPLATE, _environment
+    from ctdna_resistance.report.longitudinal import LONGITUDINAL_TEMPLATE
+    from ctdna_resistance.schemas import schema_errors
+
+    # what every job builds on first use, built once here: the report templates (compiled) and
+    # the schemas' validators
+    for template in (DRAW_TEMPLATE, LONGITUDINAL_TEMPLATE):
+        _environment().get_template(template)
+    for schema in ("report", "samples", "treatments"):
+        schema_errors({}, schema)
 
 
 def package_files() -> dict[str, int]:
@@ -175,6 +186,10 @@ def usage_line(jobs: int) -> str:
 
 def serve(path: str, idle_s: float) -> None:
     preload()
+    # Objects made so far (modules, classes, caches) go to a generation the collector never
+    # scans: a child's collections would otherwise touch, and so copy, every page of the heap
+    gc.collect()
+    gc.freeze()
     files = package_files()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     # bound under a temporary name and renamed: a client connects only once the imports are done
