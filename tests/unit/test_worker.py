@@ -259,3 +259,23 @@ def test_off_switch_values():
     assert worker_client.worker_wanted({})
     for value in ("off", "0", "false", "No"):
         assert not worker_client.worker_wanted({"CTDNA_RESISTANCE_WORKER": value})
+
+
+def test_another_environment_of_the_same_python_gets_its_own_worker(job, runtime_dir, tmp_path):
+    # a venv's python is a symlink to the same interpreter; its packages may differ
+    venv = tmp_path / "venv"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)],
+        check=True,
+    )
+    # the venv finds this environment's packages (a venv made here is of the base interpreter)
+    env = client_env(runtime_dir, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    assert run_client(patient_argv(job, tmp_path / "a"), env).returncode == 0
+    process = subprocess.run(
+        [str(venv / "bin" / "python"), "-S", str(PACKAGE / "worker_client.py"),
+         *patient_argv(job, tmp_path / "b")],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    assert len(sockets(runtime_dir)) == 2
+    assert worker_log(runtime_dir).count("listening on") == 2

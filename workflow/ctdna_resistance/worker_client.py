@@ -47,8 +47,10 @@ def worker_wanted(environ=os.environ) -> bool:
 
 
 def worker_key() -> str:
-    """One worker per interpreter, package copy and user: another venv or checkout gets its own."""
-    text = "\0".join([os.path.realpath(sys.executable), sys.version, PACKAGE_DIR, str(os.getuid())])
+    """One worker per interpreter, environment, package copy and user: another venv (even of the
+    same base Python, whose executable is a symlink to it) or checkout gets its own."""
+    parts = [sys.executable, sys.prefix, sys.version, PACKAGE_DIR, str(os.getuid())]
+    text = "\0".join(parts)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
