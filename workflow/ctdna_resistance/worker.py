@@ -156,9 +156,10 @@ def _refuse_stale(conn) -> None:
     conn.close()
 
 
-def _serve_one(conn, children: set[int]) -> None:
+def _serve_one(conn, children: set[int], listener) -> None:
     pid = os.fork()
     if pid == 0:
+        listener.close()  # the child serves its one client only
         run_child(conn)  # never returns
     children.add(pid)
     conn.close()
@@ -221,7 +222,7 @@ def serve(path: str, idle_s: float) -> None:
                 _refuse_stale(conn)
                 print(f"worker {os.getpid()}: package changed on disk, exiting", flush=True)
                 break
-            _serve_one(conn, children)
+            _serve_one(conn, children, listener)
             jobs += 1
     finally:
         # unlink first (no new client finds this worker), then serve those already queued
@@ -240,7 +241,7 @@ def serve(path: str, idle_s: float) -> None:
             if stale:
                 _refuse_stale(conn)
             else:
-                _serve_one(conn, children)
+                _serve_one(conn, children, listener)
                 jobs += 1
         listener.close()
         for pid in list(children):  # a stale worker's running jobs finish first
