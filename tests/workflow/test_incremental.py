@@ -51,3 +51,15 @@ def test_a_new_draw_reruns_only_its_patient_and_the_cohort(tmp_path):
     assert (out / "patients" / "P002" / "timeline.tsv").stat().st_mtime_ns == untouched
     new_sample = rows[last_p001].split("\t")[1]
     assert (out / "patients" / "P001" / "reports" / f"{new_sample}.html").is_file()
+
+    # the same rows in a copy of the sheet beside it: nothing to re-run (the sheet's path is
+    # neither a param nor in the patient command's text, which Snakemake compares as "code")
+    copy = cohort / "samples_copy.tsv"
+    shutil.copy(sheet, copy)
+    assert planned_jobs(snakemake(cohort, out, f"samples={copy}", "-n").stdout) == {}
+    # a changed setting: the settings file is rewritten and every patient re-runs
+    setting = tmp_path / "alpha.yaml"
+    setting.write_text("detection:\n  alpha: 0.05\n")
+    changed = planned_jobs(snakemake(cohort, out, "--configfile", str(setting), "-n").stdout)
+    patients = len({row.split("\t")[0] for row in rows[1:] if row.strip()})
+    assert changed == {"prepare_panel": 1, "patient": patients, "cohort_summary": 1, "all": 1}

@@ -1,6 +1,6 @@
 import dataclasses
 import functools
-import shlex
+import os
 import sys
 from pathlib import Path
 
@@ -43,7 +43,7 @@ try:
         )
     )
     if not config.get("treatments"):
-        config["treatments"] = None
+        config["treatments"] = ""  # none (a string: the patient command passes it on)
     COHORT = read_cohort(config["samples"], config["treatments"])
     if COHORT.treatments_skipped:
         skipped = COHORT.treatments_skipped
@@ -156,35 +156,33 @@ PATIENT_SETTINGS_FILE = f"{OUTDIR}/panel/settings.json"
 SHEET_KEYS = ("samples", "treatments", "clinical", "outdir", "background")
 PATIENT_SETTINGS = {k: v for k, v in config.items() if k not in SHEET_KEYS}
 
-
-def shell_literal(value):
-    """``value`` as one shell word that Snakemake's formatting of the command leaves as it is."""
-    return shlex.quote(str(value)).replace("{", "{{").replace("}", "}}")
-
-
-SHEET_ARGS = (
-    f"--samples {shell_literal(config['samples'])}"
-    f" --treatments {shell_literal(config.get('treatments') or '')}"
-    + (" --background {input.background:q}" if BACKGROUND else "")
-)
 # The patient job's command: a client that runs on the standard library alone (python -S) and
-# hands the job to the worker (ctdna_resistance/worker_client.py). The interpreter is Snakemake's
-# own, or the conda environment's (as for Snakemake's script:). Neither it nor the sheets' paths
-# are params: they are not results' provenance, and a changed path must not re-run every patient.
-PYTHON = (
-    "python"
-    if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
-    else shell_literal(sys.executable)
+# hands the job to the worker (ctdna_resistance/worker_client.py). Snakemake re-runs a job whose
+# command text changed ("code"), so the text holds no path that may change between runs: the
+# interpreter (Snakemake's own, or the conda environment's, as for script:), the client and the
+# sheets' paths reach the job through the environment set here (in every Snakemake process,
+# local or on a cluster node). They are not params either: no provenance of results, and a
+# changed path must not re-run every patient. "$VAR" in the shell is one word, never re-parsed.
+os.environ.update(
+    CTDNA_RESISTANCE_PYTHON=(
+        "python"
+        if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+        else sys.executable
+    ),
+    CTDNA_RESISTANCE_CLIENT=ctdna_resistance.worker_client.__file__,
+    CTDNA_RESISTANCE_SAMPLES=str(config["samples"]),
+    CTDNA_RESISTANCE_TREATMENTS=str(config["treatments"] or ""),
 )
 PATIENT_COMMAND = (
-    f"{PYTHON} -S {shell_literal(ctdna_resistance.worker_client.__file__)}"
-    " patient --patient {wildcards.patient}"
+    '"$CTDNA_RESISTANCE_PYTHON" -S "$CTDNA_RESISTANCE_CLIENT" patient'
+    " --patient {wildcards.patient}"
     " --settings {input.settings:q} --panel {input.prepared_panel:q}"
-    f" {SHEET_ARGS} --log {{log:q}} --draws-dir {{output.samples:q}}"
+    ' --samples "$CTDNA_RESISTANCE_SAMPLES" --treatments "$CTDNA_RESISTANCE_TREATMENTS"'
+    + (" --background {input.background:q}" if BACKGROUND else "")
+    + " --log {log:q} --draws-dir {output.samples:q}"
     " --timeline {output.timeline:q} --clones {output.clones:q}"
     " --longitudinal {output.longitudinal:q} --reports-dir {output.reports:q}"
 )
-
 
 def patient_inputs(wildcards):
     """Every input file of the patient's draws, plus the prepared panel (and background)."""
