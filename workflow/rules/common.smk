@@ -150,7 +150,7 @@ PREPARED_PANEL = f"{OUTDIR}/panel/panel.json"
 PATIENT_SETTINGS_FILE = f"{OUTDIR}/panel/settings.json"
 # What a patient job reads of the config (written once per run by prepare_panel): all of it but
 # the sheets' paths and where this run writes (outdir, the background it builds there), which the
-# job gets on its command line. The sheets' paths are left out so that pointing the run at an
+# job gets through its command (below). The sheets' paths are left out so that pointing the run at an
 # edited copy of the sheet re-runs only the patients whose rows changed; the run's own folder so
 # that the same inputs give the same settings file wherever the results go.
 SHEET_KEYS = ("samples", "treatments", "clinical", "outdir", "background")
