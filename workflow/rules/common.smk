@@ -184,6 +184,7 @@ PATIENT_COMMAND = (
     " --longitudinal {output.longitudinal:q} --reports-dir {output.reports:q}"
 )
 
+
 def patient_inputs(wildcards):
     """Every input file of the patient's draws, plus the prepared panel (and background)."""
     # each file once (a matched normal serves every draw): Snakemake's planning time grows with
