@@ -149,14 +149,12 @@ def run_background(config: dict, table) -> Path:
     return table
 
 
-def run_prepare_panel(config: dict, out, settings_out=None, settings=None) -> None:
-    """The config's panel, validated once and written as JSON for the patient jobs; and, given
-    ``settings_out``, the run's ``settings`` (the config a patient job reads) as JSON."""
-    paths = [out] if settings_out is None else [out, settings_out]
-    with atomic_outputs(*paths) as tmp:
+def run_prepare_panel(config: dict, out, settings_out, settings: dict) -> None:
+    """The config's panel, validated once and written as JSON for the patient jobs, and the
+    run's ``settings`` (the config a patient job reads) as JSON."""
+    with atomic_outputs(out, settings_out) as tmp:
         prepare_panel(config["panel"], tmp[0])
-        if settings_out is not None:
-            tmp[1].write_text(json.dumps(settings, indent=1, sort_keys=True) + "\n")
+        tmp[1].write_text(json.dumps(settings, indent=1, sort_keys=True) + "\n")
 
 
 def run_patient(config: dict, patient: str, outputs: PatientOutputs, prepared_panel=None) -> None:

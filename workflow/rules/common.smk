@@ -171,7 +171,7 @@ os.environ.update(
     ),
     CTDNA_RESISTANCE_CLIENT=ctdna_resistance.worker_client.__file__,
     CTDNA_RESISTANCE_SAMPLES=str(config["samples"]),
-    CTDNA_RESISTANCE_TREATMENTS=str(config["treatments"] or ""),
+    CTDNA_RESISTANCE_TREATMENTS=str(config["treatments"]),
 )
 PATIENT_COMMAND = (
     '"$CTDNA_RESISTANCE_PYTHON" -S "$CTDNA_RESISTANCE_CLIENT" patient'
