@@ -1,6 +1,7 @@
 """The report schema with its $refs inlined (schemas.inline_refs, issue 19: two thirds of checking
 a report was jsonschema's reference lookups) says exactly what the schema as written says: on the
-demo's reports and on broken copies of them, the same errors, word for word."""
+demo's reports and on broken copies of them, the same errors, word for word. The compiled check
+that patient jobs run first (schemas.is_valid, schema_check.py) gives the same verdict on each."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import json
 import jsonschema
 import pytest
 
-from ctdna_resistance.schemas import inline_refs, load_schema
+from ctdna_resistance.schemas import _fast_check, inline_refs, is_valid, load_schema
 
 CHECKER = jsonschema.Draft202012Validator.FORMAT_CHECKER
 
@@ -61,6 +62,7 @@ def test_inlined_schema_has_no_local_refs_left():
 
 
 def test_same_errors_on_the_demo_reports_and_their_broken_copies(demo_results, validators):
+    assert _fast_check("report") is not None, "the report schema left the compiler's keywords"
     as_written, inlined = validators
     reports = sorted(demo_results.glob("patients/*/reports/*.json"))
     assert len(reports) >= 10
@@ -68,9 +70,11 @@ def test_same_errors_on_the_demo_reports_and_their_broken_copies(demo_results, v
     for path in reports[:6]:
         report = json.loads(path.read_text())
         assert errors(inlined, report) == errors(as_written, report) == []
+        assert is_valid(report, "report")
         for broken in broken_copies(report):
             expected = errors(as_written, broken)
             assert errors(inlined, broken) == expected
+            assert is_valid(broken, "report") == (not expected), expected
             checked += 1
             failing += bool(expected)
     assert checked > 500 and failing > 400  # the mistakes are mistakes
