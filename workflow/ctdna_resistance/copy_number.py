@@ -166,12 +166,7 @@ def gene_copy_number_by_draw(
             "segment_index": range(len(flat)),
         }
     )
-    with warnings.catch_warnings():
-        # pyranges 0.1 calls DataFrame.join(rsuffix=...), which pandas 3 flags for pandas 4.
-        warnings.filterwarnings("ignore", message="The 'lsuffix' and 'rsuffix' keywords")
-        joined = gene_ranges.join(
-            pr.PyRanges(segment_frame), suffix="_segment", apply_strand_suffix=False
-        )
+    joined = overlap_join(gene_ranges, pr.PyRanges(segment_frame))
     overlaps: list[dict[int, list[tuple[Segment, int]]]] = [{} for _ in segment_lists]
     if not joined.empty:
         pairs = joined.df
@@ -183,6 +178,14 @@ def gene_copy_number_by_draw(
             covered = min(end, seg_end) - max(start, seg_start)
             overlaps[draw].setdefault(int(gene_index), []).append((segment, covered))
     return [_gene_results(genes, by_gene) for by_gene in overlaps]
+
+
+def overlap_join(genes: pyranges.PyRanges, segments: pyranges.PyRanges) -> pyranges.PyRanges:
+    """Every overlapping (gene, segment) pair; the segment's columns get the suffix _segment."""
+    with warnings.catch_warnings():
+        # pyranges 0.1 calls DataFrame.join(rsuffix=...), which pandas 3 flags for pandas 4.
+        warnings.filterwarnings("ignore", message="The 'lsuffix' and 'rsuffix' keywords")
+        return genes.join(segments, suffix="_segment", apply_strand_suffix=False)
 
 
 def _gene_results(genes, overlaps: dict[int, list[tuple[Segment, int]]]) -> list[GeneCopyNumber]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import itertools
 import os
 import re
@@ -196,15 +197,15 @@ def _date(value: str, path: Path, row: int, column: str) -> dt.date:
 def _input_path(value: str, sheet: Path, row: int, column: str) -> Path | None:
     if not value:
         return None
-    # one Path made and one stat per file: planning checks every file of a 60,000-row sheet
-    # (issue 19), and Path arithmetic cost more than the stat
-    path = Path(value if os.path.isabs(value) else os.path.join(sheet.parent, value))
+    # one stat of a string and one Path per file: planning checks every file of a 60,000-row
+    # sheet (issue 19), and Path arithmetic cost more than the stat
+    full = value if os.path.isabs(value) else os.path.join(_folder(sheet), value)
     try:
-        mode = os.stat(path).st_mode
+        mode = os.stat(full).st_mode
     except OSError:
         raise InputError(
             sheet,
-            f"{column} file {value!r} does not exist (looked for {path})",
+            f"{column} file {value!r} does not exist (looked for {Path(full)})",
             "fix the path; relative paths are relative to the sample sheet's folder",
             record=row,
         ) from None
@@ -212,11 +213,16 @@ def _input_path(value: str, sheet: Path, row: int, column: str) -> Path | None:
     if not stat.S_ISREG(mode):
         raise InputError(
             sheet,
-            f"{column} {value!r} is not a regular file (looked at {path})",
+            f"{column} {value!r} is not a regular file (looked at {Path(full)})",
             f"give the path of the {column} file itself",
             record=row,
         )
-    return path
+    return Path(full)
+
+
+@functools.lru_cache(maxsize=8)
+def _folder(sheet: Path) -> str:
+    return str(sheet.parent)
 
 
 def _vcf_paths(value: str, sheet: Path, row: int) -> list[Path]:

@@ -51,6 +51,24 @@ def preload() -> None:
         _environment().get_template(template)
     for schema in ("report", "samples", "treatments"):
         schema_errors({}, schema)
+    _warm_interval_join()
+
+
+def _warm_interval_join() -> None:
+    """One tiny gene-segment join, as copy_number makes for every patient: pandas, pyarrow and
+    pyranges import some of their modules on first use, which each forked child would repeat."""
+    import pandas as pd
+    import pyranges as pr
+
+    from ctdna_resistance.copy_number import overlap_join
+
+    def ranges(start: int, end: int, column: str):
+        frame = {"Chromosome": ["1"], "Start": [start], "End": [end], column: [0]}
+        return pr.PyRanges(pd.DataFrame(frame))
+
+    pairs = overlap_join(ranges(0, 10, "gene_index"), ranges(5, 20, "segment_index")).df
+    if len(pairs) != 1:  # [0, 10) and [5, 20) overlap once
+        raise RuntimeError(f"pyranges joined two overlapping ranges into {len(pairs)} pairs")
 
 
 def package_files() -> dict[str, int]:
