@@ -112,11 +112,15 @@ def test_jobs_run_in_one_worker_with_the_outputs_of_a_fresh_interpreter(job, run
     env = client_env(runtime_dir)
     first = run_client(patient_argv(job, tmp_path / "a"), env)
     assert first.returncode == 0, first.stderr
+    # the child that ran it waits for the next job; it gave back the client's stdout and stderr
+    # (run_client read both to their end), which a pipe's reader waits for
+    (child,) = children_of_worker(runtime_dir)
     second = run_client(patient_argv(job, tmp_path / "b"), env)
     assert second.returncode == 0, second.stderr
-    # one worker served both jobs (it logs once when it starts listening)
+    # one worker served both jobs (it logs once when it starts listening), in the same child
     assert worker_log(runtime_dir).count("listening on") == 1, worker_log(runtime_dir)
     assert len(sockets(runtime_dir)) == 1
+    assert children_of_worker(runtime_dir) == [child]
     # the same job without the worker: a fresh interpreter (what rule patient ran before)
     direct = run_client(
         patient_argv(job, tmp_path / "c"), client_env(runtime_dir, CTDNA_RESISTANCE_WORKER="off")
@@ -153,6 +157,11 @@ def test_bad_input_exits_1_with_one_line_on_stderr_and_in_the_log(job, runtime_d
     assert len(error) == 1 and "missing.vcf.gz" in error[0], done.stderr
     assert error[0] in (out / "patient.log").read_text()
     assert not (out / "timeline.tsv").exists() and not (out / "reports").exists()
+    # a child whose job failed serves no other: the next job gets a new one
+    wait_for(lambda: not children_of_worker(runtime_dir), "the failed job's child gone")
+    again = run_client(patient_argv(job, tmp_path / "again"), client_env(runtime_dir))
+    assert again.returncode == 0, again.stderr
+    assert len(children_of_worker(runtime_dir)) == 1
 
 
 def test_a_crash_is_a_traceback_in_the_log_and_exit_1(job, runtime_dir, tmp_path):

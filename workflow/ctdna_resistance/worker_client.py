@@ -4,9 +4,9 @@ A Python job that imports pandas, cyvcf2, pysam and the product pays ~0.6 CPU-s 
 file, more than a whole patient's calls (~25 ms per draw). So a Snakemake job runs this file with
 ``python -S`` (standard library only: ~20 ms), which passes the job's arguments and its own
 stdin/stdout/stderr to a worker (``ctdna_resistance.worker``) over a Unix socket. The worker paid
-the imports once and forks a fresh child per job: each job still runs in its own process, with its
-own exit code, log and outputs, and one Snakemake job per patient is kept (a new draw re-runs only
-its patient). The first job of a run starts the worker; it exits after ``IDLE_S`` without a job.
+the imports once; its children run the jobs, one at a time each, with their own exit code, log
+and outputs, and one Snakemake job per patient is kept (a new draw re-runs only its patient).
+The first job of a run starts the worker; it exits after ``IDLE_S`` without a job.
 
 Without a worker (``CTDNA_RESISTANCE_WORKER=off``, or one that cannot start: no writable private
 folder, a socket path too long) the job runs in a fresh interpreter, as before: same outputs.

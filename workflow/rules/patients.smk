@@ -64,7 +64,7 @@ rule patient:
         runtime=lambda wildcards, attempt: 2 * attempt,
     params:
         rows=lambda wildcards: patient_rows(wildcards.patient),
-    # worker_client hands the job to a long-lived worker that paid the imports once and forks a
-    # child per job (CTDNA_RESISTANCE_WORKER=off: a fresh interpreter per job; same outputs)
+    # worker_client hands the job to a long-lived worker that paid the imports once; a child of
+    # it runs the job (CTDNA_RESISTANCE_WORKER=off: a fresh interpreter per job; same outputs)
     shell:
         PATIENT_COMMAND
