@@ -164,16 +164,12 @@ def write_cohort(root: Path, patients: int, draws: int) -> dict:
 CHILD = """
 import json, sys
 from pathlib import Path
-from ctdna_resistance.samplesheet import read_cohort
 from ctdna_resistance.steps import run_cohort
 config = json.loads(sys.argv[1])
 out = Path(config["outdir"])
-patients = sorted({line.split("\\t", 1)[0] for line in open(config["samples"])} - {"patient"})
-dirs = {p: str(out / "patients" / p / "reports") for p in patients}
-del patients
 folder = out / "cohort"
-run_cohort(config, dirs, folder / "summary.tsv", folder / "summary.html", folder / "cbioportal",
-           folder / "ctdna_resistance_mqc.tsv")
+run_cohort(config, out / "patients", folder / "summary.tsv", folder / "summary.html",
+           folder / "cbioportal", folder / "ctdna_resistance_mqc.tsv")
 """
 
 

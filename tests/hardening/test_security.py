@@ -17,18 +17,20 @@ IMG = '"><img src=x onerror=alert(2)>'
 PAYLOADS = (SCRIPT, IMG, "<img", "<script")
 
 
-def test_only_the_patient_rule_runs_a_shell_string():
-    """House rule 5: steps run as `script:`, except rule patient, whose `python -S` client saves
-    each job Snakemake's script preamble (issue 19); its command is checked below."""
+def test_only_the_worker_jobs_run_a_shell_string():
+    """House rule 5: steps run as `script:`, except rules patient and cohort_summary, whose
+    `python -S` client hands the job to the worker (issue 19); their commands are checked below."""
+    shell_rules = {"patients.smk": 1, "cohort.smk": 1}
     for rules in (REPO / "workflow" / "rules").glob("*.smk"):
         shells = re.findall(r"^\s*shell:", rules.read_text(), re.MULTILINE)
-        assert len(shells) == (1 if rules.name == "patients.smk" else 0), rules
+        assert len(shells) == shell_rules.get(rules.name, 0), rules
     assert not re.search(r"^\s*shell:", (REPO / "Snakefile").read_text(), re.MULTILINE)
 
 
 def test_paths_with_shell_metacharacters_reach_the_patient_job_intact(tmp_path):
-    """The sheet, config and outdir paths go into rule patient's shell command: quoted, a path
-    with spaces, quotes, `;` and `$(...)` is one argument and runs nothing."""
+    """The sheet, config and outdir paths go into the shell commands of rules patient and
+    cohort_summary: quoted, a path with spaces, quotes, `;` and `$(...)` is one argument and runs
+    nothing."""
     # (no braces: Snakemake reads braces in any input or output path as wildcards)
     folder = tmp_path / "odd dir;$(touch PWNED) 'q\" &x"
     folder.mkdir()
@@ -37,6 +39,7 @@ def test_paths_with_shell_metacharacters_reach_the_patient_job_intact(tmp_path):
     done = prepared.snakemake()
     assert done.returncode == 0, done.stderr[-3000:]
     assert list(prepared.outdir.glob("patients/*/reports/*.html"))
+    assert (prepared.outdir / "cohort" / "summary.tsv").is_file()
     for where in (REPO, tmp_path, folder, Path.cwd()):
         assert not (where / "PWNED").exists()
 

@@ -100,14 +100,13 @@ def cmd_cohort(args) -> None:
 
     config = _config(args)
     out = Path(config["outdir"])
-    cohort = read_cohort(config["samples"], config.get("treatments"))
-    dirs = {p: str(out / "patients" / p / "reports") for p in cohort.patients}
+    read_cohort(config["samples"], config.get("treatments"))  # checked, as the workflow does
     folder = out / "cohort"
     from ctdna_resistance.export.multiqc import FILE_NAME
 
     run_cohort(
         config,
-        dirs,
+        out / "patients",
         folder / "summary.tsv",
         folder / "summary.html",
         folder / "cbioportal",

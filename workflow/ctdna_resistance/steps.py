@@ -243,14 +243,15 @@ def run_patient(config: dict, patient: str, outputs: PatientOutputs, prepared_pa
 
 def run_cohort(
     config: dict,
-    report_dirs: dict[str, str],
+    patients_dir,
     summary_tsv,
     summary_html,
     cbioportal_dir,
     multiqc_tsv=None,
 ) -> None:
     """Cohort summary (TSV + HTML), a cBioPortal study and a MultiQC custom-content table
-    (``multiqc_tsv``, when given) from every patient's reports."""
+    (``multiqc_tsv``, when given) from every patient's reports, in
+    ``<patients_dir>/<patient>/reports/`` (what rule patient writes)."""
     # The sheet and timeline were validated when the run started (or by `cmd_cohort`): read
     # lean, since a Sample per draw of a 600,000-draw cohort is some 900 MB (issue 19).
     samples_of = read_sheet_draws(config["samples"])
@@ -303,7 +304,7 @@ def run_cohort(
 
                 def summary_rows():
                     for patient in sorted(samples_of):
-                        folder = Path(report_dirs[patient])
+                        folder = Path(patients_dir, patient, "reports")
                         reports = [
                             json.loads((folder / f"{sample}.json").read_text())
                             for sample in samples_of[patient]

@@ -170,7 +170,8 @@ def run_job(conn) -> tuple[int, bool]:
             from ctdna_resistance.job_command import main
 
             code = _exit_code(main(request["argv"]))
-            reusable = code == 0
+            # a cohort job (large, once per run) leaves a big heap behind: its child goes
+            reusable = code == 0 and request["argv"][:1] == ["patient"]
         except SystemExit as exc:
             code = _exit_code(exc.code)
         except KeyboardInterrupt:

@@ -23,8 +23,7 @@ rule cohort_summary:
         runtime=lambda wildcards, attempt: 10 * attempt,
     params:
         rows=lambda wildcards: "\n".join(patient_rows(p) for p in COHORT.patients),
-        report_dirs=lambda wildcards: {
-            p: f"{OUTDIR}/patients/{p}/reports" for p in COHORT.patients
-        },
-    script:
-        "../scripts/cohort_summary.py"
+        patients_dir=f"{OUTDIR}/patients",
+    # through the patient jobs' worker (common.smk: COHORT_COMMAND)
+    shell:
+        COHORT_COMMAND

@@ -183,6 +183,16 @@ PATIENT_COMMAND = (
     " --timeline {output.timeline:q} --clones {output.clones:q}"
     " --longitudinal {output.longitudinal:q} --reports-dir {output.reports:q}"
 )
+# the cohort job, the same way (once per run; it ran as script: and paid ~0.8 s of imports)
+COHORT_COMMAND = (
+    '"$CTDNA_RESISTANCE_PYTHON" -S "$CTDNA_RESISTANCE_CLIENT" cohort'
+    " --settings {input.settings:q}"
+    ' --samples "$CTDNA_RESISTANCE_SAMPLES" --treatments "$CTDNA_RESISTANCE_TREATMENTS"'
+    + (" --clinical {input.clinical:q}" if config.get("clinical") else "")
+    + " --patients-dir {params.patients_dir:q} --log {log:q}"
+    " --tsv {output.tsv:q} --html {output.html:q}"
+    " --cbioportal {output.cbioportal:q} --multiqc {output.multiqc:q}"
+)
 
 
 def patient_inputs(wildcards):
@@ -215,7 +225,8 @@ def cohort_inputs(wildcards):
         files["clinical"] = config[
             "clinical"
         ]  # an edited clinical sheet re-runs the study
-    return {**files, **workflow_config_files()}
+    # the settings: a changed study ID or agent list re-runs the cohort
+    return {**files, **workflow_config_files(), "settings": PATIENT_SETTINGS_FILE}
 
 
 def all_outputs():
