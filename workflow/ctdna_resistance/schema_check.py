@@ -129,14 +129,20 @@ def _object_checks(schema: dict, format_checker) -> list[Check]:
     return checks
 
 
-def _array_checks(schema: dict, format_checker) -> list[Check]:
+def _length_checks(schema: dict, least: str, most: str) -> list[Check]:
+    """minItems/maxItems or minLength/maxLength: bounds on len(value)."""
     checks: list[Check] = []
-    if "minItems" in schema:
-        low = schema["minItems"]
+    if least in schema:
+        low = schema[least]
         checks.append(lambda value: len(value) >= low)
-    if "maxItems" in schema:
-        high = schema["maxItems"]
+    if most in schema:
+        high = schema[most]
         checks.append(lambda value: len(value) <= high)
+    return checks
+
+
+def _array_checks(schema: dict, format_checker) -> list[Check]:
+    checks = _length_checks(schema, "minItems", "maxItems")
     items = schema.get("items", True)
     if items is False:
         checks.append(lambda value: not value)
@@ -147,13 +153,7 @@ def _array_checks(schema: dict, format_checker) -> list[Check]:
 
 
 def _string_checks(schema: dict) -> list[Check]:
-    checks: list[Check] = []
-    if "minLength" in schema:
-        low = schema["minLength"]
-        checks.append(lambda value: len(value) >= low)
-    if "maxLength" in schema:
-        high = schema["maxLength"]
-        checks.append(lambda value: len(value) <= high)
+    checks = _length_checks(schema, "minLength", "maxLength")
     if "pattern" in schema:
         search = re.compile(schema["pattern"]).search  # jsonschema's "pattern" is re.search
         checks.append(lambda value: search(value) is not None)
