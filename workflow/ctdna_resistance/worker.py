@@ -8,9 +8,10 @@ and sends back its exit code. Jobs stay isolated from the worker and from each o
 (own process, signals, exit code), while none pays the ~0.6 CPU-s of imports.
 
 A child serves jobs one after another (at most as many at once as jobs run at once): a fork and
-the copy-on-write faults of a fresh child cost ~0.05 CPU-s, a third of a patient job. Before each
-job it gets a fresh warnings state, environment, folder and streams; after a job that failed or
-was stopped, or after MAX_JOBS_PER_CHILD jobs, it exits and a new child takes its place. What it
+the copy-on-write faults of a fresh child cost ~0.04 CPU-s, a third of a patient job. Before each
+job it gets a fresh warnings state, environment, folder and streams; after a job that failed, was
+stopped or left a thread running, after the cohort job (a large heap), and after
+MAX_JOBS_PER_CHILD jobs, it exits and a new child takes its place. What it
 keeps between jobs are caches keyed by value (schemas, templates, statistics tables), never a
 file's content by its path: a job reads every input file itself.
 
@@ -132,8 +133,8 @@ def _exit_code(value) -> int:
 def run_job(conn) -> tuple[int, bool]:
     """In a child: take over the client's job on ``conn``, run it, answer its exit code.
 
-    Returns the exit code and whether the child may serve another job: only after a job that
-    succeeded and left no thread behind.
+    Returns the exit code and whether the child may serve another job: only after a patient job
+    that succeeded and left no thread behind.
     """
     from ctdna_resistance.outputs import terminate_as_interrupt
 
@@ -240,7 +241,7 @@ def _refuse_stale(conn) -> None:
 
 class Pool:
     """The worker's children: each serves jobs one after another, so a job pays neither a fork
-    nor the copy-on-write faults of a fresh child (~0.05 CPU-s of a ~0.15 CPU-s job)."""
+    nor the copy-on-write faults of a fresh child (~0.04 CPU-s of a ~0.15 CPU-s job)."""
 
     def __init__(self, listener: socket.socket, selector: selectors.BaseSelector) -> None:
         self.listener = listener
