@@ -225,7 +225,7 @@ def cohort_inputs(wildcards):
         files["clinical"] = config[
             "clinical"
         ]  # an edited clinical sheet re-runs the study
-    # the settings: a changed study ID or agent list re-runs the cohort
+    # the run's settings, which the cohort job reads (study ID, agents, genome build)
     return {**files, **workflow_config_files(), "settings": PATIENT_SETTINGS_FILE}
 
 
