@@ -72,7 +72,7 @@ def is_valid(instance, name: str) -> bool:
     check = _fast_check(name)
     if check is not None:
         return check(instance)
-    return not list(_validator(name).iter_errors(instance))
+    return _validator(name).is_valid(instance)
 
 
 def schema_errors(instance, name: str) -> list[str]:
