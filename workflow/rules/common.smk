@@ -173,15 +173,11 @@ os.environ.update(
     CTDNA_RESISTANCE_SAMPLES=str(config["samples"]),
     CTDNA_RESISTANCE_TREATMENTS=str(config["treatments"]),
 )
-# what both worker jobs start with: the client, and the sheets' paths from the environment
-WORKER_CLIENT = '"$CTDNA_RESISTANCE_PYTHON" -S "$CTDNA_RESISTANCE_CLIENT"'
-SHEET_ARGS = (
-    ' --samples "$CTDNA_RESISTANCE_SAMPLES" --treatments "$CTDNA_RESISTANCE_TREATMENTS"'
-)
 PATIENT_COMMAND = (
-    WORKER_CLIENT + " patient --patient {wildcards.patient}"
+    '"$CTDNA_RESISTANCE_PYTHON" -S "$CTDNA_RESISTANCE_CLIENT" patient'
+    " --patient {wildcards.patient}"
     " --settings {input.settings:q} --panel {input.prepared_panel:q}"
-    + SHEET_ARGS
+    ' --samples "$CTDNA_RESISTANCE_SAMPLES" --treatments "$CTDNA_RESISTANCE_TREATMENTS"'
     + (" --background {input.background:q}" if BACKGROUND else "")
     + " --log {log:q} --draws-dir {output.samples:q}"
     " --timeline {output.timeline:q} --clones {output.clones:q}"
@@ -189,9 +185,9 @@ PATIENT_COMMAND = (
 )
 # the cohort job, the same way (once per run; it ran as script: and paid ~0.8 s of imports)
 COHORT_COMMAND = (
-    WORKER_CLIENT
-    + " cohort --settings {input.settings:q}"
-    + SHEET_ARGS
+    '"$CTDNA_RESISTANCE_PYTHON" -S "$CTDNA_RESISTANCE_CLIENT" cohort'
+    " --settings {input.settings:q}"
+    ' --samples "$CTDNA_RESISTANCE_SAMPLES" --treatments "$CTDNA_RESISTANCE_TREATMENTS"'
     + (" --clinical {input.clinical:q}" if config.get("clinical") else "")
     + " --patients-dir {params.patients_dir:q} --log {log:q}"
     " --tsv {output.tsv:q} --html {output.html:q}"
