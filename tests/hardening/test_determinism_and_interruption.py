@@ -100,6 +100,8 @@ def test_cores_1_and_cores_2_give_byte_identical_outputs(reference, tmp_path, co
     assert done.returncode == 0, done.stderr[-3000:]
     if env:
         assert "no worker" not in done.stderr  # off is not a failure to start one
+    # the product's onstart hook ran (tests/workflow/test_local_rate_limit.py: what it saves)
+    assert "Snakemake's job-rate limit (100/1s) is off" in done.stderr
     assert_same(snapshot(workdir / "results"), reference)
 
 

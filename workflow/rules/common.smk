@@ -23,6 +23,7 @@ from ctdna_resistance.errors import InputError
 from ctdna_resistance.export.cbioportal import RESERVED_CLINICAL_COLUMNS
 from ctdna_resistance.panel import load_panel
 from ctdna_resistance.samplesheet import read_cohort, read_normals_sheet
+from ctdna_resistance.snakemake_scheduling import drop_local_rate_limit
 
 ID_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 
@@ -246,3 +247,8 @@ def all_outputs():
             f"{folder}/longitudinal.html",
         ]
     return outputs
+
+
+# Local runs: no job-rate limit, the cores bound the jobs (why: snakemake_scheduling.py)
+onstart:
+    drop_local_rate_limit(workflow, logger)
