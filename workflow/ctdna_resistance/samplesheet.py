@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import io
 import itertools
 import os
 import re
@@ -121,31 +122,11 @@ def _read_tsv(
     """
     if not path.is_file():
         raise InputError(path, f"{what} not found", f"check the path given for the {what}")
-    lines = []
-    # utf-8-sig: a spreadsheet's byte-order mark must not become part of the first column name.
     with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as error:
-                raise InputError(
-                    path,
-                    f"byte 0x{raw[error.start]:02x} at column {error.start + 1} is not UTF-8 text",
-                    "save the file as UTF-8 (IDs and paths are plain ASCII anyway)",
-                    record=number,
-                ) from None
-            if "\r" in line.rstrip("\r\n"):
-                # csv refuses a carriage return inside a line with its own csv.Error; a file saved
-                # with old Mac (CR-only) line breaks is one such "line" from end to end.
-                raise InputError(
-                    path,
-                    "a carriage return (\\r) inside the line: CR-only line breaks or a stray CR",
-                    "save the file with LF (or CRLF) line endings",
-                    record=number,
-                )
-            if line.strip():
-                lines.append((number, line))
-    lines = [(n, line) for n, line in lines if not line.startswith("#")]
+        data = handle.read()
+    lines = _fast_lines(data, containing)
+    if lines is None:
+        lines = _checked_lines(path, data)
     if not lines:
         raise InputError(
             path, f"{what} is empty", f"write a header line with {', '.join(required)}"
@@ -183,6 +164,80 @@ def _read_tsv(
         values += [""] * (len(header) - len(values))
         rows.append((number, {h: v.strip() for h, v in zip(header, values, strict=True)}))
     return rows
+
+
+def _fast_lines(data: bytes, containing: str | None) -> list[tuple[int, str]] | None:
+    """The numbered header and data lines of a text without carriage returns, or None.
+
+    Blank and ``#`` lines are left out. With ``containing``, only the first line (the header)
+    and the lines holding that text are found (bytes.find) and decoded: each of thousands of
+    patient jobs reads its own rows of a sheet of 60,000 lines, whose other rows were checked
+    before any job started (issue 19). A text with a carriage return, or whose wanted lines are
+    not UTF-8, gets None: _checked_lines reads it line by line and words what is wrong.
+    """
+    if b"\r" in data:
+        return None
+    try:
+        if containing is None:
+            text = data.decode("utf-8-sig")  # a spreadsheet's byte-order mark is no column name
+            numbered = enumerate(text.split("\n"), 1)
+            return [(n, line) for n, line in numbered if line.strip() and not line.startswith("#")]
+        return _lines_holding(data, containing.encode("utf-8"))
+    except UnicodeDecodeError:
+        return None
+
+
+def _lines_holding(data: bytes, needle: bytes) -> list[tuple[int, str]]:
+    """The header (first non-blank, non-# line) and the lines holding ``needle``, numbered."""
+    lines: list[tuple[int, str]] = []
+    start, number = 0, 1
+    while start < len(data) and not lines:  # the header
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end
+        line = data[start:end].decode("utf-8-sig" if start == 0 else "utf-8")
+        if line.strip() and not line.startswith("#"):
+            lines.append((number, line))
+        start, number = end + 1, number + 1
+    found = data.find(needle, start) if needle else -1
+    while found >= 0:
+        begin = data.rfind(b"\n", 0, found) + 1
+        end = data.find(b"\n", found)
+        end = len(data) if end < 0 else end
+        number += data.count(b"\n", start, begin)
+        line = data[begin:end].decode("utf-8")
+        if not line.startswith("#"):
+            lines.append((number, line))
+        start = begin
+        found = data.find(needle, end)
+    return lines
+
+
+def _checked_lines(path: Path, data: bytes) -> list[tuple[int, str]]:
+    """The numbered non-blank, non-``#`` lines of a text, each checked: UTF-8, no stray CR."""
+    lines = []
+    # split at LF only, as reading the file line by line does: CR-only breaks stay in one line
+    for number, raw in enumerate(io.BytesIO(data), 1):
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as error:
+            raise InputError(
+                path,
+                f"byte 0x{raw[error.start]:02x} at column {error.start + 1} is not UTF-8 text",
+                "save the file as UTF-8 (IDs and paths are plain ASCII anyway)",
+                record=number,
+            ) from None
+        if "\r" in line.rstrip("\r\n"):
+            # csv refuses a carriage return inside a line with its own csv.Error; a file saved
+            # with old Mac (CR-only) line breaks is one such "line" from end to end.
+            raise InputError(
+                path,
+                "a carriage return (\\r) inside the line: CR-only line breaks or a stray CR",
+                "save the file with LF (or CRLF) line endings",
+                record=number,
+            )
+        if line.strip() and not line.startswith("#"):
+            lines.append((number, line))
+    return lines
 
 
 def _date(value: str, path: Path, row: int, column: str) -> dt.date:
