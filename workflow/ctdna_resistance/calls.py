@@ -788,5 +788,4 @@ def write_sample_calls(calls: SampleCalls, alterations_path, filtered_path, acco
     write_tsv(alterations_path, ALTERATION_COLUMNS, calls.alterations)
     write_tsv(filtered_path, FILTERED_COLUMNS, calls.filtered)
     with open(accounting_path, "w") as handle:
-        json.dump(calls.accounting, handle, indent=2, sort_keys=True)
-        handle.write("\n")
+        handle.write(json.dumps(calls.accounting, indent=2, sort_keys=True) + "\n")

@@ -59,9 +59,10 @@ def genotype_settings(config: dict):
 
 
 def _dump_json(data, path) -> None:
+    # dumps, then one write: json.dump writes each of a report's ~20,000 pieces on its own
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
     with open(path, "w") as handle:
-        json.dump(data, handle, indent=2, sort_keys=True, ensure_ascii=False)
-        handle.write("\n")
+        handle.write(text + "\n")
 
 
 def run_sample_calls(config: dict, sample_id: str, alterations, filtered, accounting) -> None:
