@@ -285,3 +285,14 @@ def test_one_join_for_several_draws_gives_each_draw_its_own_gene_copy_number():
     together = gene_copy_number_by_draw(draws, panel)
     assert together == [gene_copy_number(segments, panel) for segments in draws]
     assert together[2] == [] and all(together[i] for i in (0, 1, 3))
+
+
+def test_segments_only_off_the_genes_contigs_give_no_gene_and_no_join(panel38):
+    # the join takes only segments on contigs that hold a copy-number gene; a draw whose
+    # segments all lie elsewhere (chr5, chrX: no panel copy-number gene) gets none
+    elsewhere = [seg("chr5", 1, 180_000_000, 1.5), seg("X", 1, 150_000_000, -1.2)]
+    assert gene_copy_number_by_draw([elsewhere, []], panel38) == [[], []]
+    met = seg("chr7", 116_000_000, 117_000_000, 0.9)
+    by_draw = gene_copy_number_by_draw([elsewhere, [*elsewhere, met]], panel38)
+    assert by_draw[0] == []
+    assert by_draw[1] == gene_copy_number([met], panel38) != []

@@ -133,6 +133,12 @@ def _copy_number_genes(panel: Panel) -> tuple[list, pyranges.PyRanges | None]:
     return genes, pr.PyRanges(frame)
 
 
+@functools.lru_cache(maxsize=4)
+def _gene_contigs(panel: Panel) -> frozenset[str]:
+    genes, _ = _copy_number_genes(panel)
+    return frozenset(normalise_contig(g.chrom) for g in genes)
+
+
 def gene_copy_number(segments: list[Segment], panel: Panel) -> list[GeneCopyNumber]:
     """Gene-level copy number for the panel's amplification/deletion genes.
 
@@ -157,7 +163,17 @@ def gene_copy_number_by_draw(
     import pandas as pd
     import pyranges as pr
 
-    flat = [(draw, segment) for draw, segments in enumerate(segment_lists) for segment in segments]
+    # only segments on the genes' contigs go into the join: building the PyRanges of a draw's
+    # every contig cost more than the join itself (a segment elsewhere overlaps no gene)
+    contigs = _gene_contigs(panel)
+    flat = [
+        (draw, segment)
+        for draw, segments in enumerate(segment_lists)
+        for segment in segments
+        if normalise_contig(segment.chrom) in contigs
+    ]
+    if not flat:
+        return [[] for _ in segment_lists]
     segment_frame = pd.DataFrame(
         {
             "Chromosome": [normalise_contig(s.chrom) for _, s in flat],
