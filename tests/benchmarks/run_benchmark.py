@@ -336,12 +336,15 @@ def snakemake_command(snakefile: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "snakemake", "--snakefile", str(snakefile), *extra]
 
 
-# The floors run under the scheduler setting of the profile the product runs with, so that the
+# The floors run under the scheduler settings of the profile the product runs with, so that the
 # ratio compares the jobs, not two ways of scheduling them.
 PROFILE = REPO / "workflow" / "profiles" / "default"
+_PROFILE_SETTINGS = yaml.safe_load((PROFILE / "config.yaml").read_text())
 FLOOR_SCHEDULER = (
     "--scheduler-subsample",
-    str(yaml.safe_load((PROFILE / "config.yaml").read_text())["scheduler-subsample"]),
+    str(_PROFILE_SETTINGS["scheduler-subsample"]),
+    "--scheduler",
+    str(_PROFILE_SETTINGS["scheduler"]),
 )
 
 
