@@ -18,6 +18,7 @@ from ctdna_resistance.samplesheet import (
     _checked_lines,
     _fast_lines,
     _read_tsv,
+    read_cohort,
     read_sample_sheet,
 )
 
@@ -114,3 +115,19 @@ def test_a_line_that_is_not_utf8_is_named_where_it_is_read(tmp_path):
     assert error.value.record == 3
     # P001's job reads P001's rows only (the others were checked before any job started)
     assert [s.sample for s in read_sample_sheet(sheet, "P001")] == ["P001-T0"]
+
+
+def test_a_node_reads_the_rows_without_looking_at_their_files(tmp_path):
+    # check_files=False: a cluster node's Snakemake parses the workflow again; the submitting run
+    # checked the files (Snakemake checks the node's own jobs' inputs)
+    sheet = tmp_path / "sheet.tsv"
+    sheet.write_text(HEADER + "\n" + PIECES[0] + "\n" + PIECES[3] + "\n")
+    with pytest.raises(InputError, match="does not exist"):
+        read_cohort(sheet)
+    cohort = read_cohort(sheet, check_files=False)
+    assert [s.sample for s in cohort.samples] == ["P001-T0", "P002-T0"]
+    assert cohort.samples[0].vcf == tmp_path / "P001-T0.vcf"
+    # the rows themselves are still checked
+    sheet.write_text(HEADER + "\n" + "P001\tP001-T0\t2024-13-01\tP001-T0.vcf\n")
+    with pytest.raises(InputError, match="not an ISO date"):
+        read_cohort(sheet, check_files=False)

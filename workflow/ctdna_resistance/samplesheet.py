@@ -249,12 +249,14 @@ def _date(value: str, path: Path, row: int, column: str) -> dt.date:
         ) from None
 
 
-def _input_path(value: str, sheet: Path, row: int, column: str) -> Path | None:
+def _input_path(value: str, sheet: Path, row: int, column: str, check: bool = True) -> Path | None:
     if not value:
         return None
     # one stat of a string and one Path per file: planning checks every file of a 60,000-row
     # sheet (issue 19), and Path arithmetic cost more than the stat
     full = value if os.path.isabs(value) else os.path.join(_folder(sheet), value)
+    if not check:
+        return Path(full)
     try:
         mode = os.stat(full).st_mode
     except OSError:
@@ -280,7 +282,7 @@ def _folder(sheet: Path) -> str:
     return str(sheet.parent)
 
 
-def _vcf_paths(value: str, sheet: Path, row: int) -> list[Path]:
+def _vcf_paths(value: str, sheet: Path, row: int, check: bool = True) -> list[Path]:
     """The vcf column's files: one, or several separated by ';' that are read as one draw."""
     parts = [part.strip() for part in value.split(";")] if value.strip() else []
     if any(not part for part in parts):
@@ -290,7 +292,7 @@ def _vcf_paths(value: str, sheet: Path, row: int) -> list[Path]:
             "list files as a.vcf.gz;b.vcf.gz",
             record=row,
         )
-    paths = [_input_path(part, sheet, row, "vcf") for part in parts]
+    paths = [_input_path(part, sheet, row, "vcf", check) for part in parts]
     repeated = sorted({str(p) for p in paths if paths.count(p) > 1})
     if repeated:
         raise InputError(
@@ -320,8 +322,12 @@ def _validate_row(row: dict, path: Path, number: int) -> None:
         raise InputError(path, f"{errors[0]}{more}", fix, record=number)
 
 
-def read_sample_sheet(path, patient: str | None = None) -> list[Sample]:
-    """Validate a sample sheet and return its samples sorted by patient and collection date."""
+def read_sample_sheet(path, patient: str | None = None, check_files: bool = True) -> list[Sample]:
+    """Validate a sample sheet and return its samples sorted by patient and collection date.
+
+    ``check_files=False`` leaves out the check that each named file exists and is a regular file
+    (see read_cohort).
+    """
     path = Path(path)
     rows = _read_tsv(path, ("patient", "sample", "collection_date"), "sample sheet", patient)
     if patient is not None:
@@ -353,9 +359,11 @@ def read_sample_sheet(path, patient: str | None = None) -> list[Sample]:
                 record=number,
             )
         seen_date[(patient, date)] = number
-        vcfs = _vcf_paths(row.get("vcf", ""), path, number)
+        vcfs = _vcf_paths(row.get("vcf", ""), path, number, check_files)
         files = {
-            c: _input_path(row.get(c, ""), path, number, c) for c in PATH_COLUMNS if c != "vcf"
+            c: _input_path(row.get(c, ""), path, number, c, check_files)
+            for c in PATH_COLUMNS
+            if c != "vcf"
         }
         files["vcf"] = vcfs[0] if vcfs else None
         # a draw may bring only its BAM: the patient's known alleles and clone markers are
@@ -501,9 +509,17 @@ def _edit_distance(a: str, b: str) -> int:
     return previous[len(b)]
 
 
-def read_cohort(samples_path, treatments_path=None, patient: str | None = None) -> Cohort:
-    """The validated sample sheet and treatments; with ``patient``, only that patient's rows."""
-    samples = read_sample_sheet(samples_path, patient)
+def read_cohort(
+    samples_path, treatments_path=None, patient: str | None = None, check_files: bool = True
+) -> Cohort:
+    """The validated sample sheet and treatments; with ``patient``, only that patient's rows.
+
+    ``check_files=False``: the rows are validated, but the files they name are not looked at.
+    For a Snakemake job on a cluster node: the submitting run checked them all, and 240,000
+    stat calls of a 60,000-row sheet in each of hundreds of group jobs would load a shared
+    filesystem's metadata server for nothing (Snakemake still checks the group's own inputs).
+    """
+    samples = read_sample_sheet(samples_path, patient, check_files)
     treatments, skipped = [], {}
     if treatments_path:
         known = {s.patient for s in samples}

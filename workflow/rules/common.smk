@@ -45,7 +45,13 @@ try:
     )
     if not config.get("treatments"):
         config["treatments"] = ""  # none (a string: the patient command passes it on)
-    COHORT = read_cohort(config["samples"], config["treatments"])
+    # A job on a cluster node (or a subprocess job) parses this file again: the submitting
+    # run checked every file of the sheet, and a node's Snakemake checks its own jobs' inputs.
+    COHORT = read_cohort(
+        config["samples"],
+        config["treatments"],
+        check_files=not (workflow.remote_exec or workflow.subprocess_exec),
+    )
     if COHORT.treatments_skipped:
         skipped = COHORT.treatments_skipped
         logger.info(
