@@ -131,3 +131,15 @@ def test_a_node_reads_the_rows_without_looking_at_their_files(tmp_path):
     sheet.write_text(HEADER + "\n" + "P001\tP001-T0\t2024-13-01\tP001-T0.vcf\n")
     with pytest.raises(InputError, match="not an ISO date"):
         read_cohort(sheet, check_files=False)
+
+
+@pytest.mark.parametrize("containing, kept", [("", [2, 4]), (" ", [])])
+def test_a_blank_search_text_takes_the_checked_path(tmp_path, containing, kept):
+    # no patient ID is blank; should one come, the rows are those the line-by-line path keeps
+    # (every data row holds "", none of these a space; the blank line 3 is never a row)
+    data = (HEADER + "\n" + PIECES[0] + "\n   \n" + PIECES[3] + "\n").encode()
+    assert _fast_lines(data, containing) is None
+    sheet = tmp_path / "s.tsv"
+    sheet.write_bytes(data)
+    rows = _read_tsv(sheet, ("patient",), "sheet", containing)
+    assert [n for n, _ in rows] == kept

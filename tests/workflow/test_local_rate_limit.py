@@ -9,6 +9,7 @@ product's hook the way common.smk does, and count the rounds in Snakemake's debu
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -46,10 +47,12 @@ MESSAGE = "Snakemake's job-rate limit (100/1s) is off"
 
 
 def run_toy(folder: Path, *extra: str) -> tuple[int, str]:
-    """Run the toy on one core (the jobs queue for it); Snakemake's log and its round count."""
+    """Run the toy (on one core unless ``extra`` says: the jobs queue for it); Snakemake's log
+    and its round count."""
     (folder / "Snakefile").write_text(SNAKEFILE)
+    cores = () if "--cores" in extra else ("--cores", "1")
     done = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "1", "--verbose", *extra],
+        [sys.executable, "-m", "snakemake", "--verbose", *extra, *cores],
         cwd=folder,
         capture_output=True,
         text=True,
@@ -77,3 +80,13 @@ def test_a_limit_the_user_set_is_kept(tmp_path):
     assert MESSAGE not in log
     assert "job-rate limit is left on" not in log  # kept on purpose, not for want of a scheduler
     assert rounds > JOBS + 2, rounds  # the limit's timer rounds are there (13 measured)
+
+
+@pytest.mark.workflow
+def test_the_first_round_fills_every_core_whatever_the_subsample(tmp_path):
+    # without the limit's 1-s rounds, a subsample below the core count would leave cores idle
+    # until the first jobs finish; the hook raises it to the core count
+    _, log = run_toy(tmp_path, "--cores", "4", "--scheduler-subsample", "1")
+    assert "a scheduling round looks at 4 ready jobs (--cores), not 1" in log
+    selected = [int(n) for n in re.findall(r"Selected jobs: (\d+)", log)]
+    assert selected[0] == 4, selected

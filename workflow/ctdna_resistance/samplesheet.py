@@ -173,9 +173,11 @@ def _fast_lines(data: bytes, containing: str | None) -> list[tuple[int, str]] | 
     and the lines holding that text are found (bytes.find) and decoded: each of thousands of
     patient jobs reads its own rows of a sheet of 60,000 lines, whose other rows were checked
     before any job started (issue 19). A text with a carriage return, or whose wanted lines are
-    not UTF-8, gets None: _checked_lines reads it line by line and words what is wrong.
+    not UTF-8, gets None: _checked_lines reads it line by line and words what is wrong; so does a
+    blank ``containing`` (no patient ID is). The lines come without their line break (_read_tsv
+    strips it either way).
     """
-    if b"\r" in data:
+    if b"\r" in data or (containing is not None and not containing.strip()):
         return None
     try:
         if containing is None:
