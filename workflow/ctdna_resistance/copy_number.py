@@ -133,12 +133,6 @@ def _copy_number_genes(panel: Panel) -> tuple[list, pyranges.PyRanges | None]:
     return genes, pr.PyRanges(frame)
 
 
-@functools.lru_cache(maxsize=4)
-def _gene_contigs(panel: Panel) -> frozenset[str]:
-    genes, _ = _copy_number_genes(panel)
-    return frozenset(normalise_contig(g.chrom) for g in genes)
-
-
 def gene_copy_number(segments: list[Segment], panel: Panel) -> list[GeneCopyNumber]:
     """Gene-level copy number for the panel's amplification/deletion genes.
 
@@ -165,7 +159,7 @@ def gene_copy_number_by_draw(
 
     # only segments on the genes' contigs go into the join: building the PyRanges of a draw's
     # every contig cost more than the join itself (a segment elsewhere overlaps no gene)
-    contigs = _gene_contigs(panel)
+    contigs = {normalise_contig(g.chrom) for g in genes}
     flat = [
         (draw, segment)
         for draw, segments in enumerate(segment_lists)

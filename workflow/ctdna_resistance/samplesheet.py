@@ -166,6 +166,11 @@ def _read_tsv(
     return rows
 
 
+def _counts(line: str) -> bool:
+    """A line that is read: not blank, not a ``#`` comment."""
+    return bool(line.strip()) and not line.startswith("#")
+
+
 def _fast_lines(data: bytes, containing: str | None) -> list[tuple[int, str]] | None:
     """The numbered header and data lines of a text without carriage returns, or None.
 
@@ -183,7 +188,7 @@ def _fast_lines(data: bytes, containing: str | None) -> list[tuple[int, str]] | 
         if containing is None:
             text = data.decode("utf-8-sig")  # a spreadsheet's byte-order mark is no column name
             numbered = enumerate(text.split("\n"), 1)
-            return [(n, line) for n, line in numbered if line.strip() and not line.startswith("#")]
+            return [(n, line) for n, line in numbered if _counts(line)]
         return _lines_holding(data, containing.encode("utf-8"))
     except UnicodeDecodeError:
         return None
@@ -197,7 +202,7 @@ def _lines_holding(data: bytes, needle: bytes) -> list[tuple[int, str]]:
         end = data.find(b"\n", start)
         end = len(data) if end < 0 else end
         line = data[start:end].decode("utf-8-sig" if start == 0 else "utf-8")
-        if line.strip() and not line.startswith("#"):
+        if _counts(line):
             lines.append((number, line))
         start, number = end + 1, number + 1
     found = data.find(needle, start) if needle else -1
@@ -237,7 +242,7 @@ def _checked_lines(path: Path, data: bytes) -> list[tuple[int, str]]:
                 "save the file with LF (or CRLF) line endings",
                 record=number,
             )
-        if line.strip() and not line.startswith("#"):
+        if _counts(line):
             lines.append((number, line))
     return lines
 
