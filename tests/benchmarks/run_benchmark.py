@@ -688,7 +688,9 @@ def bench_cohort(draws: int, root: Path, env: dict, beds: dict[str, Path]) -> di
 def bench_planning(patients: int, per_patient: int, root: Path, env: dict) -> dict:
     """`snakemake -n` of a synthetic cohort (hard-linked demo files, see synthetic_cohort) of
     `patients` x `per_patient` draws, beside two `touch` floors of as many patient jobs: one
-    input file per job, and the product's own input files per job."""
+    input file per job (the product's patient job lists 2, the run's prepared panel and settings),
+    and every file of the patient's draws as inputs (how the product planned before the draws'
+    files went into its fingerprint param, rerun_fingerprint.py)."""
     folder = root / f"plan-{patients}x{per_patient}"
     if folder.exists():
         shutil.rmtree(folder)
@@ -733,8 +735,8 @@ def bench_planning(patients: int, per_patient: int, root: Path, env: dict) -> di
     slurm.extra["submissions"] = slurm.extra["group_jobs"] + slurm.extra["single_jobs"]
     result["slurm_dry_run"] = asdict(slurm)
     inputs = sheet_inputs(sheet)
-    result["input_files_per_patient"] = sum(len(v) for v in inputs.values()) / len(inputs)
-    for key, floor_inputs in (("floor_one_input", None), ("floor_same_inputs", inputs)):
+    result["draw_files_per_patient"] = sum(len(v) for v in inputs.values()) / len(inputs)
+    for key, floor_inputs in (("floor_one_input", None), ("floor_draw_inputs", inputs)):
         floor_dir = folder / key.replace("_", "-")
         snakefile = floor_snakefile(floor_dir, sorted(inputs), "touch", floor_inputs)
         floor = measure(
@@ -1081,12 +1083,12 @@ def vcf_table(vcf: dict) -> list[str]:
 
 
 def planning_table(plan: dict) -> list[str]:
-    dry, one, same = plan["dry_run"], plan["floor_one_input"], plan["floor_same_inputs"]
+    dry, one, draws = plan["dry_run"], plan["floor_one_input"], plan["floor_draw_inputs"]
     rows = [
         ("product `snakemake -n`, fresh outdir", dry, ""),
         ("floor: `touch` workflow, 1 input file per patient job", one, ""),
-        (f"floor: `touch` workflow, the product's {plan['input_files_per_patient']:.0f} input "
-         "files per patient job", same, ""),
+        (f"floor: `touch` workflow, the patient's {plan['draw_files_per_patient']:.0f} draw "
+         "files as inputs of its job (the product before its fingerprint param)", draws, ""),
     ]  # fmt: skip
     lines = [
         f"Planning {plan['patients']:,} patients x {plan['draws_per_patient']} draws (synthetic "
@@ -1145,8 +1147,8 @@ def targets_table(cohorts: list[dict], vcf: dict | None, plan: dict | None = Non
             f"| `snakemake -n` for {TARGET_PLAN_PATIENTS:,} patients x 6 draws <= "
             f"{TARGET_PLAN_WALL_S:.0f} s | {dry['wall_s']:.1f} s{note}; "
             f"{_ratio(dry['wall_s'], plan['floor_one_input']['wall_s'])} of the 1-input floor, "
-            f"{_ratio(dry['wall_s'], plan['floor_same_inputs']['wall_s'])} of the same-inputs "
-            f"floor | {_verdict(plan_ok) if full else 'size not reached'} |"
+            f"{_ratio(dry['wall_s'], plan['floor_draw_inputs']['wall_s'])} of the draw-files-as-"
+            f"inputs floor | {_verdict(plan_ok) if full else 'size not reached'} |"
         )
     slurm = (plan or {}).get("slurm_dry_run")
     if slurm:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -63,3 +64,31 @@ def test_a_new_draw_reruns_only_its_patient_and_the_cohort(tmp_path):
     changed = planned_jobs(snakemake(cohort, out, "--configfile", str(setting), "-n").stdout)
     patients = len({row.split("\t")[0] for row in rows[1:] if row.strip()})
     assert changed == {"prepare_panel": 1, "patient": patients, "cohort_summary": 1, "all": 1}
+
+
+def test_a_draw_file_rewritten_in_place_reruns_only_its_patient(tmp_path):
+    """The draws' files are not the patient job's inputs (rerun_fingerprint.py): a file changed
+    under the same path, newer or older than the outputs, still re-runs its patient."""
+    cohort = tmp_path / "cohort"
+    shutil.copytree(REPO / "test_data", cohort)
+    out = tmp_path / "out"
+    assert snakemake(cohort, out).returncode == 0
+    vcf = next(
+        cohort / row.split("\t")[3]
+        for row in (cohort / "samples.tsv").read_text().splitlines()
+        if row.startswith("P002\t") and row.split("\t")[3]
+    )
+    before = vcf.stat()
+    os.utime(vcf, ns=(before.st_atime_ns, before.st_mtime_ns - 10**9))  # an older copy
+    plan = snakemake(cohort, out, "-n")
+    assert planned_jobs(plan.stdout) == {"patient": 1, "cohort_summary": 1, "all": 1}
+    assert "wildcards: patient=P002" in plan.stdout
+    assert "Params have changed since last execution" in plan.stdout
+    os.utime(vcf, ns=(before.st_atime_ns, before.st_mtime_ns))  # as it was: nothing to do
+    assert planned_jobs(snakemake(cohort, out, "-n").stdout) == {}
+
+    vcf.unlink()  # gone after the sheet was written: the sheet row and file are named
+    gone = snakemake(cohort, out, "-n")
+    assert gone.returncode != 0
+    said = gone.stderr + gone.stdout
+    assert "samples.tsv" in said and f"vcf/{vcf.name}' does not exist" in said

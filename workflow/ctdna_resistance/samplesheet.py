@@ -94,6 +94,9 @@ class Cohort:
     treatments: list[Treatment] = field(default_factory=list)
     # timeline rows of patients absent from the sheet, by patient (skipped, not refused)
     treatments_skipped: dict[str, int] = field(default_factory=dict)
+    # (size, modification time in ns) of each file the sheet names, by its resolved path, as
+    # checked when the sheet was read (empty with check_files=False): rerun_fingerprint.py
+    stamps: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def patients(self) -> list[str]:
@@ -256,7 +259,15 @@ def _date(value: str, path: Path, row: int, column: str) -> dt.date:
         ) from None
 
 
-def _input_path(value: str, sheet: Path, row: int, column: str, check: bool = True) -> Path | None:
+def _input_path(
+    value: str,
+    sheet: Path,
+    row: int,
+    column: str,
+    check: bool = True,
+    stamps: dict[str, tuple[int, int]] | None = None,
+) -> Path | None:
+    """The file's resolved path, checked to be a regular file; its (size, mtime ns) into stamps."""
     if not value:
         return None
     # one stat of a string and one Path per file: planning checks every file of a 60,000-row
@@ -265,7 +276,7 @@ def _input_path(value: str, sheet: Path, row: int, column: str, check: bool = Tr
     if not check:
         return Path(full)
     try:
-        mode = os.stat(full).st_mode
+        found = os.stat(full)
     except OSError:
         raise InputError(
             sheet,
@@ -274,14 +285,17 @@ def _input_path(value: str, sheet: Path, row: int, column: str, check: bool = Tr
             record=row,
         ) from None
     # A directory, FIFO or device (/dev/zero) is no input file, and reading one could hang.
-    if not stat.S_ISREG(mode):
+    if not stat.S_ISREG(found.st_mode):
         raise InputError(
             sheet,
             f"{column} {value!r} is not a regular file (looked at {Path(full)})",
             f"give the path of the {column} file itself",
             record=row,
         )
-    return Path(full)
+    resolved = Path(full)
+    if stamps is not None:  # keyed as the Sample's path prints (Path drops '//' and '/./')
+        stamps[str(resolved)] = (found.st_size, found.st_mtime_ns)
+    return resolved
 
 
 @functools.lru_cache(maxsize=8)
@@ -289,7 +303,13 @@ def _folder(sheet: Path) -> str:
     return str(sheet.parent)
 
 
-def _vcf_paths(value: str, sheet: Path, row: int, check: bool = True) -> list[Path]:
+def _vcf_paths(
+    value: str,
+    sheet: Path,
+    row: int,
+    check: bool = True,
+    stamps: dict[str, tuple[int, int]] | None = None,
+) -> list[Path]:
     """The vcf column's files: one, or several separated by ';' that are read as one draw."""
     parts = [part.strip() for part in value.split(";")] if value.strip() else []
     if any(not part for part in parts):
@@ -299,7 +319,7 @@ def _vcf_paths(value: str, sheet: Path, row: int, check: bool = True) -> list[Pa
             "list files as a.vcf.gz;b.vcf.gz",
             record=row,
         )
-    paths = [_input_path(part, sheet, row, "vcf", check) for part in parts]
+    paths = [_input_path(part, sheet, row, "vcf", check, stamps) for part in parts]
     repeated = sorted({str(p) for p in paths if paths.count(p) > 1})
     if repeated:
         raise InputError(
@@ -329,11 +349,16 @@ def _validate_row(row: dict, path: Path, number: int) -> None:
         raise InputError(path, f"{errors[0]}{more}", fix, record=number)
 
 
-def read_sample_sheet(path, patient: str | None = None, check_files: bool = True) -> list[Sample]:
+def read_sample_sheet(
+    path,
+    patient: str | None = None,
+    check_files: bool = True,
+    stamps: dict[str, tuple[int, int]] | None = None,
+) -> list[Sample]:
     """Validate a sample sheet and return its samples sorted by patient and collection date.
 
     ``check_files=False`` leaves out the check that each named file exists and is a regular file
-    (see read_cohort).
+    (see read_cohort). ``stamps`` gets the (size, mtime ns) of each file checked, by its path.
     """
     path = Path(path)
     rows = _read_tsv(path, ("patient", "sample", "collection_date"), "sample sheet", patient)
@@ -366,9 +391,9 @@ def read_sample_sheet(path, patient: str | None = None, check_files: bool = True
                 record=number,
             )
         seen_date[(patient, date)] = number
-        vcfs = _vcf_paths(row.get("vcf", ""), path, number, check_files)
+        vcfs = _vcf_paths(row.get("vcf", ""), path, number, check_files, stamps)
         files = {
-            c: _input_path(row.get(c, ""), path, number, c, check_files)
+            c: _input_path(row.get(c, ""), path, number, c, check_files, stamps)
             for c in PATH_COLUMNS
             if c != "vcf"
         }
@@ -524,14 +549,16 @@ def read_cohort(
     ``check_files=False``: the rows are validated, but the files they name are not looked at.
     For a Snakemake job on a cluster node: the submitting run checked them all, and 240,000
     stat calls of a 60,000-row sheet in each of hundreds of group jobs would load a shared
-    filesystem's metadata server for nothing (Snakemake still checks the group's own inputs).
+    filesystem's metadata server for nothing (each patient's fingerprint looks at its own files:
+    rerun_fingerprint.py). With the check, ``stamps`` keeps what it found of each file.
     """
-    samples = read_sample_sheet(samples_path, patient, check_files)
+    stamps: dict[str, tuple[int, int]] = {}
+    samples = read_sample_sheet(samples_path, patient, check_files, stamps)
     treatments, skipped = [], {}
     if treatments_path:
         known = {s.patient for s in samples}
         treatments, skipped = read_treatment_timeline(treatments_path, known, patient)
-    return Cohort(samples, treatments, skipped)
+    return Cohort(samples, treatments, skipped, stamps)
 
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")

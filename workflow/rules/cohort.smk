@@ -22,7 +22,9 @@ rule cohort_summary:
         mem_mb=lambda wildcards, attempt: 500 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
     params:
-        rows=lambda wildcards: "\n".join(patient_rows(p) for p in COHORT.patients),
+        fingerprint=lambda wildcards: cohort_fingerprint(
+            fingerprint(p) for p in COHORT.patients
+        ),
         patients_dir=f"{OUTDIR}/patients",
     # through the patient jobs' worker (common.smk: COHORT_COMMAND)
     shell:

@@ -1,4 +1,3 @@
-import dataclasses
 import functools
 import os
 import sys
@@ -22,6 +21,7 @@ import ctdna_resistance.worker_client
 from ctdna_resistance.errors import InputError
 from ctdna_resistance.export.cbioportal import RESERVED_CLINICAL_COLUMNS
 from ctdna_resistance.panel import load_panel
+from ctdna_resistance.rerun_fingerprint import cohort_fingerprint, patient_fingerprint
 from ctdna_resistance.samplesheet import read_cohort, read_normals_sheet
 from ctdna_resistance.snakemake_scheduling import drop_local_rate_limit
 
@@ -119,7 +119,7 @@ def workflow_config_files():
     """Files whose change re-runs every job: the panel.
 
     The sample sheet and the treatment timeline are not inputs: a patient's job depends on that
-    patient's rows only (see patient_rows), so adding a draw to one patient re-runs one job.
+    patient's rows only (see fingerprint), so adding a draw to one patient re-runs one job.
     """
     return {"panel": config["panel"]}
 
@@ -144,13 +144,18 @@ def samples_of(patient):
     return SAMPLES_OF[patient]
 
 
-@functools.cache  # planning asks twice per job; 60,000 rows' repr is ~1 s (issue 19)
-def patient_rows(patient):
-    """The patient's sample-sheet and treatment rows as text: a change re-runs its job (params)."""
-    # the sheet's line number is left out: rows added above must not re-run other patients
-    samples = [repr(dataclasses.replace(s, row=0)) for s in samples_of(patient)]
-    treatments = [repr(t) for t in TREATMENTS_OF.get(patient, [])]
-    return "\n".join(samples + treatments)
+@functools.cache  # planning asks more than once per job
+def fingerprint(patient):
+    """The digest of the patient's rows and draw files: a change re-runs its job (params).
+
+    Why the draw files are not the job's inputs: ctdna_resistance/rerun_fingerprint.py.
+    """
+    try:
+        return patient_fingerprint(
+            samples_of(patient), TREATMENTS_OF.get(patient, []), COHORT.stamps
+        )
+    except InputError as error:
+        raise WorkflowError(error.message) from None
 
 
 PREPARED_PANEL = f"{OUTDIR}/panel/panel.json"
@@ -202,24 +207,13 @@ COHORT_COMMAND = (
 )
 
 
-def patient_inputs(wildcards):
-    """Every input file of the patient's draws, plus the prepared panel (and background)."""
-    # each file once (a matched normal serves every draw): Snakemake's planning time grows with
-    # the input files of each job (issue 19)
-    draws = sorted(
-        {
-            str(path)
-            for s in samples_of(wildcards.patient)
-            for path in s.inputs().values()
-        }
-    )
-    named = {"background": BACKGROUND} if BACKGROUND else {}
-    return {
-        "draws": draws,
-        **named,
-        "prepared_panel": PREPARED_PANEL,
-        "settings": PATIENT_SETTINGS_FILE,
-    }
+# A patient job's inputs: what the workflow makes for it. Its draws' files are in its params'
+# fingerprint instead (why: ctdna_resistance/rerun_fingerprint.py).
+PATIENT_INPUTS = {
+    **({"background": BACKGROUND} if BACKGROUND else {}),
+    "prepared_panel": PREPARED_PANEL,
+    "settings": PATIENT_SETTINGS_FILE,
+}
 
 
 def patient_dir(patient):
@@ -237,22 +231,15 @@ def cohort_inputs(wildcards):
 
 
 def all_outputs():
-    outputs = [
+    """The cohort's outputs: the cohort job needs every patient's job, which makes all of that
+    patient's outputs (a missing one re-runs it). Naming the patients' five outputs here too
+    made planning look up 50,000 more files at 10,000 patients (issue 19)."""
+    return [
         f"{OUTDIR}/cohort/summary.tsv",
         f"{OUTDIR}/cohort/summary.html",
         f"{OUTDIR}/cohort/cbioportal",
         f"{OUTDIR}/cohort/ctdna_resistance_mqc.tsv",
     ]
-    for patient in COHORT.patients:
-        folder = patient_dir(patient)
-        outputs += [
-            f"{folder}/samples",
-            f"{folder}/timeline.tsv",
-            f"{folder}/clones.tsv",
-            f"{folder}/reports",
-            f"{folder}/longitudinal.html",
-        ]
-    return outputs
 
 
 # Local runs: no job-rate limit, the cores bound the jobs (why: snakemake_scheduling.py)

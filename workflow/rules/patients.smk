@@ -28,9 +28,11 @@ rule prepare_panel:
 # wildcard rule, not one rule per patient: Snakemake asks every rule whether it makes each file,
 # so a rule per patient made planning grow with the square of the cohort (issue 19). Each draw's
 # tables are in the patient's samples/ folder, as a {patient} rule cannot list them by {sample}.
+# The draws' files are not inputs: a digest of them and of the patient's rows is a param
+# (fingerprint, common.smk), so an edited row or file re-runs the job.
 rule patient:
     input:
-        unpack(patient_inputs),
+        **PATIENT_INPUTS,
     output:
         samples=directory(f"{OUTDIR}/patients/{{patient}}/samples"),
         timeline=f"{OUTDIR}/patients/{{patient}}/timeline.tsv",
@@ -63,7 +65,7 @@ rule patient:
         mem_mb=lambda wildcards, attempt: 500 * attempt,
         runtime=lambda wildcards, attempt: 2 * attempt,
     params:
-        rows=lambda wildcards: patient_rows(wildcards.patient),
+        fingerprint=lambda wildcards: fingerprint(wildcards.patient),
     # worker_client hands the job to a long-lived worker that paid the imports once; a child of
     # it runs the job (CTDNA_RESISTANCE_WORKER=off: a fresh interpreter per job; same outputs)
     shell:

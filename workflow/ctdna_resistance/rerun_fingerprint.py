@@ -1,0 +1,75 @@
+"""What re-runs a patient's job: a digest of its sheet rows and of its draw files (issue 19).
+
+Snakemake plans one job per patient. When every file of every draw (VCF, copy-number, SV, BAM,
+assay; ~20 per patient) was an input of that job, Snakemake asked of each one whether a rule makes
+it and looked at it again at each step: half of the time to plan 10,000 patients went there
+(README benchmark). No rule makes them (they are the sample sheet's), so the patient job lists as
+inputs only what the workflow makes (the prepared panel, the settings, the background table), and
+its params hold this digest instead. It covers:
+
+- the patient's sample-sheet rows (not their line numbers: rows added above must not re-run other
+  patients) and treatment rows;
+- each file those rows name: its resolved path, size and modification time (ns).
+
+A new or edited row, or a draw file rewritten, replaced or touched, changes the digest; Snakemake
+re-runs a job whose params changed (its `params` re-run trigger, on by default), as it re-ran one
+whose input was newer than its outputs. The digest is 64 characters, so Snakemake's record of each
+output (.snakemake/metadata) stays small: the rows themselves cost ~11 kB per output file, and the
+cohort job's record held every patient's (38 MB per output at 10,000 patients).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+
+from ctdna_resistance.errors import InputError
+from ctdna_resistance.samplesheet import Sample, Treatment
+
+# a file's size and modification time in ns, as os.stat gives them (samplesheet.read_cohort
+# keeps those of the files it checked, so that planning looks at each file once)
+Stamp = tuple[int, int]
+
+_SAMPLE_FIELDS = tuple(f for f in Sample.__dataclass_fields__ if f != "row")
+_TREATMENT_FIELDS = tuple(Treatment.__dataclass_fields__)
+
+
+def file_stamp(path: str, known: Mapping[str, Stamp]) -> Stamp:
+    """The file's (size, modification time in ns): from ``known``, else looked up now."""
+    stamp = known.get(path)
+    if stamp is not None:
+        return stamp
+    try:
+        found = os.stat(path)
+    except OSError as error:
+        raise InputError(
+            path,
+            f"the sample sheet names this file but it cannot be read ({error.strerror})",
+            "restore the file or fix its path in the sample sheet",
+        ) from None
+    return found.st_size, found.st_mtime_ns
+
+
+def patient_fingerprint(
+    samples: Iterable[Sample], treatments: Iterable[Treatment], known: Mapping[str, Stamp]
+) -> str:
+    """The SHA-256 (hex) of the patient's rows and of the stamps of the files they name."""
+    samples = list(samples)
+    # JSON of the fields' values in declaration order (paths and dates as text): cheap to write
+    # for 60,000 rows, and no two different rows give the same text
+    lines = [json.dumps([getattr(s, f) for f in _SAMPLE_FIELDS], default=str) for s in samples]
+    lines += [
+        json.dumps([getattr(t, f) for f in _TREATMENT_FIELDS], default=str) for t in treatments
+    ]
+    files = sorted({str(path) for s in samples for path in s.inputs().values()})
+    for path in files:
+        size, mtime_ns = file_stamp(path, known)
+        lines.append(f"{path}\t{size}\t{mtime_ns}")
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def cohort_fingerprint(patient_fingerprints: Iterable[str]) -> str:
+    """The SHA-256 (hex) of the patients' fingerprints, in the order given."""
+    return hashlib.sha256("\n".join(patient_fingerprints).encode("ascii")).hexdigest()
