@@ -32,6 +32,25 @@ def test_rows_sorted_by_date_with_default_timepoints_and_paths_relative_to_the_s
     assert samples[0].collection_date == dt.date(2024, 1, 1)
 
 
+def test_interleaved_patients_get_default_timepoints_by_date_within_each_patient(sheet):
+    header = "patient\tsample\tcollection_date\tvcf\ttimepoint\n"
+    body = (
+        "P2\tQ2\t2024-05-01\tb.vcf\t\n"
+        "P1\tS3\t2024-04-01\ta.vcf\t\n"
+        "P2\tQ1\t2024-01-01\ta.vcf\tbaseline\n"
+        "P1\tS1\t2024-01-01\tb.vcf\t\n"
+        "P1\tS2\t2024-02-01\ta.vcf\tC2D1\n"
+    )
+    samples = read_sample_sheet(sheet(body, header))
+    assert [(s.patient, s.sample, s.timepoint, s.row) for s in samples] == [
+        ("P1", "S1", "T0", 5),
+        ("P1", "S2", "C2D1", 6),
+        ("P1", "S3", "T2", 3),
+        ("P2", "Q1", "baseline", 4),
+        ("P2", "Q2", "T1", 2),
+    ]
+
+
 @pytest.mark.parametrize(
     ("body", "expected"),
     [

@@ -366,7 +366,7 @@ def read_sample_sheet(
         # One patient's job: the whole sheet was validated before any job started, and checking
         # every row again in each of hundreds of jobs would make the cohort quadratic.
         rows = [(number, row) for number, row in rows if row.get("patient") == patient]
-    samples: list[Sample] = []
+    drawn: list[tuple[tuple[str, dt.date], dict]] = []  # (patient, date), the Sample's fields
     seen_sample: dict[str, int] = {}
     seen_date: dict[tuple[str, dt.date], int] = {}
     for number, row in rows:
@@ -409,40 +409,35 @@ def read_sample_sheet(
                 record=number,
             )
         tf = row.get("tumor_fraction", "")
-        samples.append(
-            Sample(
-                patient=patient,
-                sample=sample_id,
-                collection_date=date,
-                timepoint=row.get("timepoint", ""),
-                vcf_sample=row.get("vcf_sample") or None,
-                cnv_sample=row.get("cnv_sample") or None,
-                sv_sample=row.get("sv_sample") or None,
-                assay_sample=row.get("assay_sample") or None,
-                caller=row.get("caller") or None,
-                tumor_fraction=float(tf) if tf else None,
-                row=number,
-                vcf_more=tuple(vcfs[1:]),
-                **files,
-            )
+        fields = dict(
+            patient=patient,
+            sample=sample_id,
+            collection_date=date,
+            timepoint=row.get("timepoint", ""),
+            vcf_sample=row.get("vcf_sample") or None,
+            cnv_sample=row.get("cnv_sample") or None,
+            sv_sample=row.get("sv_sample") or None,
+            assay_sample=row.get("assay_sample") or None,
+            caller=row.get("caller") or None,
+            tumor_fraction=float(tf) if tf else None,
+            row=number,
+            vcf_more=tuple(vcfs[1:]),
+            **files,
         )
-    if not samples and patient is not None:
+        drawn.append(((patient, date), fields))
+    if not drawn and patient is not None:
         raise InputError(path, f"no samples of patient {patient!r}", "check the patient ID")
-    if not samples:
+    if not drawn:
         raise InputError(path, "sample sheet has no samples", "add one row per plasma sample")
-    samples.sort(key=lambda s: (s.patient, s.collection_date))
-    labelled = []
-    # grouped in one pass over the sorted rows: a scan per patient made 60,000 rows take minutes
-    for _, mine in itertools.groupby(samples, key=lambda s: s.patient):
-        for index, s in enumerate(mine):
-            labelled.append(_with_timepoint(s, s.timepoint or f"T{index}"))
-    return labelled
-
-
-def _with_timepoint(sample: Sample, label: str) -> Sample:
-    values = {f: getattr(sample, f) for f in sample.__dataclass_fields__}
-    values["timepoint"] = label
-    return Sample(**values)
+    # sorted by patient and date (unique, checked above); each Sample made once its timepoint
+    # label is known, in one pass (a scan per patient made 60,000 rows take minutes)
+    drawn.sort(key=lambda item: item[0])
+    samples = []
+    for _, mine in itertools.groupby(drawn, key=lambda item: item[0][0]):
+        for index, (_, fields) in enumerate(mine):
+            fields["timepoint"] = fields["timepoint"] or f"T{index}"
+            samples.append(Sample(**fields))
+    return samples
 
 
 def read_treatments(
