@@ -13,7 +13,7 @@ import os
 import pytest
 
 from ctdna_resistance.errors import InputError
-from ctdna_resistance.rerun_fingerprint import cohort_fingerprint, patient_fingerprint
+from ctdna_resistance.rerun_fingerprint import cohort_fingerprint, patient_fingerprint, rows_text
 from ctdna_resistance.samplesheet import read_cohort
 
 HEADER = "patient\tsample\tcollection_date\tvcf\tnormal_vcf\ttumor_fraction\n"
@@ -38,9 +38,13 @@ def cohort_dir(tmp_path):
 def fingerprints(folder, check_files=True, sheet="samples.tsv"):
     cohort = read_cohort(folder / sheet, folder / "treatments.tsv", check_files=check_files)
     return {
-        p: patient_fingerprint(cohort.samples_of(p), cohort.treatments_of(p), cohort.stamps)
+        p: patient_fingerprint(rows(cohort, p), cohort.samples_of(p), cohort.stamps)
         for p in cohort.patients
     }
+
+
+def rows(cohort, patient):
+    return rows_text(cohort.samples_of(patient), cohort.treatments_of(patient))
 
 
 def test_the_same_rows_and_files_give_the_same_digest_on_the_host_and_on_a_node(cohort_dir):
@@ -98,17 +102,26 @@ def test_the_same_rows_pointing_at_other_files_change_the_digest(cohort_dir):
     assert after["P1"] != before["P1"] and after["P2"] != before["P2"]
 
 
-def test_a_file_gone_after_the_sheet_was_read_is_named(cohort_dir):
-    cohort = read_cohort(cohort_dir / "samples.tsv", check_files=False)
+def test_a_file_gone_after_the_sheet_was_read_is_named_with_its_sample_and_line(cohort_dir):
+    cohort = read_cohort(cohort_dir / "samples.tsv", check_files=False)  # as on a node
     (cohort_dir / "P2-T0.vcf").unlink()
     with pytest.raises(InputError) as error:
-        patient_fingerprint(cohort.samples_of("P2"), [], cohort.stamps)
-    assert str(cohort_dir / "P2-T0.vcf") in error.value.message
-    assert "cannot be read" in error.value.message
+        patient_fingerprint(rows(cohort, "P2"), cohort.samples_of("P2"), cohort.stamps)
+    said = error.value.message
+    assert str(cohort_dir / "P2-T0.vcf") in said
+    assert "sample 'P2-T0' (sample sheet line 4) names this vcf file" in said
+    assert "cannot be read" in said
 
 
-def test_the_cohort_digest_follows_every_patients_digest(cohort_dir):
-    prints = fingerprints(cohort_dir)
-    whole = cohort_fingerprint(prints[p] for p in sorted(prints))
-    assert whole == cohort_fingerprint([prints["P1"], prints["P2"]])
-    assert whole != cohort_fingerprint([prints["P1"], prints["P1"]])
+def test_the_cohort_digest_follows_the_rows_and_leaves_the_files_alone(cohort_dir):
+    cohort = read_cohort(cohort_dir / "samples.tsv", cohort_dir / "treatments.tsv")
+    whole = cohort_fingerprint(rows(cohort, p) for p in cohort.patients)
+    assert whole != cohort_fingerprint([rows(cohort, "P1"), rows(cohort, "P1")])
+    assert whole != cohort_fingerprint([rows(cohort, "P2"), rows(cohort, "P1")])
+    # the files are not looked at (a node would stat every file of the sheet): one gone, or
+    # touched, leaves the cohort's digest as it was; its patient's job re-runs instead
+    (cohort_dir / "P2-T0.vcf").unlink()
+    again = read_cohort(
+        cohort_dir / "samples.tsv", cohort_dir / "treatments.tsv", check_files=False
+    )
+    assert cohort_fingerprint(rows(again, p) for p in again.patients) == whole

@@ -43,7 +43,7 @@ def test_strelka2_snv_and_indel_files_are_one_draw(tmp_path):
     snvs, indels = copy(tmp_path, "strelka2_snvs.vcf"), copy(tmp_path, "strelka2_indels.vcf")
     sample = draw(tmp_path, f"{snvs};{indels}")
     assert [p.name for p in sample.vcfs] == [snvs, indels]
-    assert set(sample.inputs()) >= {"vcf", "vcf_2"}  # both are the patient job's inputs
+    assert set(sample.inputs()) >= {"vcf", "vcf_2"}  # both are in the patient job's fingerprint
     calls = call_sample(sample, PANEL)
     reported = {(row["gene"], row["alteration"]) for row in calls.alterations}
     assert ("BRAF", "p.V600E") in reported  # from the SNV file

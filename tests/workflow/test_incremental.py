@@ -92,3 +92,21 @@ def test_a_draw_file_rewritten_in_place_reruns_only_its_patient(tmp_path):
     assert gone.returncode != 0
     said = gone.stderr + gone.stdout
     assert "samples.tsv" in said and f"vcf/{vcf.name}' does not exist" in said
+
+
+def test_a_deleted_patient_output_is_made_again(tmp_path):
+    """rule all names the cohort's outputs and a patient's outputs only once one has gone
+    missing: Snakemake re-runs a job only for the outputs a target needs."""
+    cohort = tmp_path / "cohort"
+    shutil.copytree(REPO / "test_data", cohort)
+    out = tmp_path / "out"
+    assert snakemake(cohort, out).returncode == 0
+    for lost in ("timeline.tsv", "samples", "longitudinal.html"):
+        target = out / "patients" / "P002" / lost
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
+        plan = snakemake(cohort, out, "-n")
+        assert planned_jobs(plan.stdout) == {"patient": 1, "cohort_summary": 1, "all": 1}, lost
+        assert "wildcards: patient=P002" in plan.stdout
+        assert snakemake(cohort, out).returncode == 0
+        assert target.exists()
+    assert planned_jobs(snakemake(cohort, out, "-n").stdout) == {}

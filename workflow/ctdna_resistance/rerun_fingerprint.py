@@ -9,7 +9,7 @@ its params hold this digest instead. It covers:
 
 - the patient's sample-sheet rows (not their line numbers: rows added above must not re-run other
   patients) and treatment rows;
-- each file those rows name: its resolved path, size and modification time (ns).
+- each file those rows name: its path (as the job opens it), size and modification time (ns).
 
 A new or edited row, or a draw file rewritten, replaced or touched, changes the digest; Snakemake
 re-runs a job whose params changed (its `params` re-run trigger, on by default), as it re-ran one
@@ -36,7 +36,9 @@ _SAMPLE_FIELDS = tuple(f for f in Sample.__dataclass_fields__ if f != "row")
 _TREATMENT_FIELDS = tuple(Treatment.__dataclass_fields__)
 
 
-def file_stamp(path: str, known: Mapping[str, Stamp]) -> Stamp:
+def file_stamp(
+    path: str, known: Mapping[str, Stamp], sample: Sample | None = None, role: str = ""
+) -> Stamp:
     """The file's (size, modification time in ns): from ``known``, else looked up now."""
     stamp = known.get(path)
     if stamp is not None:
@@ -44,32 +46,51 @@ def file_stamp(path: str, known: Mapping[str, Stamp]) -> Stamp:
     try:
         found = os.stat(path)
     except OSError as error:
+        named = (
+            f"sample {sample.sample!r} (sample sheet line {sample.row}) names this {role} file"
+            if sample is not None
+            else "the sample sheet names this file"
+        )
         raise InputError(
             path,
-            f"the sample sheet names this file but it cannot be read ({error.strerror})",
+            f"{named}, but it cannot be read ({error.strerror})",
             "restore the file or fix its path in the sample sheet",
         ) from None
     return found.st_size, found.st_mtime_ns
 
 
-def patient_fingerprint(
-    samples: Iterable[Sample], treatments: Iterable[Treatment], known: Mapping[str, Stamp]
-) -> str:
-    """The SHA-256 (hex) of the patient's rows and of the stamps of the files they name."""
-    samples = list(samples)
-    # JSON of the fields' values in declaration order (paths and dates as text): cheap to write
-    # for 60,000 rows, and no two different rows give the same text
+def rows_text(samples: Iterable[Sample], treatments: Iterable[Treatment]) -> str:
+    """The patient's sample-sheet and treatment rows as text, one line each.
+
+    JSON of the fields' values in declaration order (paths and dates as text), without the
+    sheet's line number: cheap to write for 60,000 rows, and no two different rows give the
+    same text.
+    """
     lines = [json.dumps([getattr(s, f) for f in _SAMPLE_FIELDS], default=str) for s in samples]
     lines += [
         json.dumps([getattr(t, f) for f in _TREATMENT_FIELDS], default=str) for t in treatments
     ]
-    files = sorted({str(path) for s in samples for path in s.inputs().values()})
-    for path in files:
-        size, mtime_ns = file_stamp(path, known)
+    return "\n".join(lines)
+
+
+def patient_fingerprint(rows: str, samples: Iterable[Sample], known: Mapping[str, Stamp]) -> str:
+    """The SHA-256 (hex) of the patient's rows (rows_text) and of the stamps of its files."""
+    files: dict[str, tuple[Sample, str]] = {}  # each file once (a normal serves every draw)
+    for sample in samples:
+        for role, path in sample.inputs().items():
+            files.setdefault(str(path), (sample, role))
+    lines = [rows]
+    for path in sorted(files):
+        size, mtime_ns = file_stamp(path, known, *files[path])
         lines.append(f"{path}\t{size}\t{mtime_ns}")
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
-def cohort_fingerprint(patient_fingerprints: Iterable[str]) -> str:
-    """The SHA-256 (hex) of the patients' fingerprints, in the order given."""
-    return hashlib.sha256("\n".join(patient_fingerprints).encode("ascii")).hexdigest()
+def cohort_fingerprint(patient_rows: Iterable[str]) -> str:
+    """The SHA-256 (hex) of every patient's rows (rows_text), in the order given.
+
+    Not of their files: the cohort job's Snakemake on a cluster node would look up every file of
+    the sheet (240,000 at 60,000 rows) to compute it. A patient whose file changed re-runs, and
+    its newer reports re-run the cohort job.
+    """
+    return hashlib.sha256("\n\0".join(patient_rows).encode("utf-8")).hexdigest()

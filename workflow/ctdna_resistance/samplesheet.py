@@ -62,7 +62,7 @@ class Sample:
         return () if self.vcf is None else (self.vcf, *self.vcf_more)
 
     def inputs(self) -> dict[str, Path]:
-        """Input files by role, for provenance and for Snakemake's input lists."""
+        """Input files by role, for provenance and for the patient job's fingerprint."""
         found = {}
         for role in PATH_COLUMNS:
             value = getattr(self, role)

@@ -22,8 +22,9 @@ rule cohort_summary:
         mem_mb=lambda wildcards, attempt: 500 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
     params:
+        # the patients' rows, not their files (why: rerun_fingerprint.cohort_fingerprint)
         fingerprint=lambda wildcards: cohort_fingerprint(
-            fingerprint(p) for p in COHORT.patients
+            patient_rows(p) for p in COHORT.patients
         ),
         patients_dir=f"{OUTDIR}/patients",
     # through the patient jobs' worker (common.smk: COHORT_COMMAND)

@@ -21,7 +21,11 @@ import ctdna_resistance.worker_client
 from ctdna_resistance.errors import InputError
 from ctdna_resistance.export.cbioportal import RESERVED_CLINICAL_COLUMNS
 from ctdna_resistance.panel import load_panel
-from ctdna_resistance.rerun_fingerprint import cohort_fingerprint, patient_fingerprint
+from ctdna_resistance.rerun_fingerprint import (
+    cohort_fingerprint,
+    patient_fingerprint,
+    rows_text,
+)
 from ctdna_resistance.samplesheet import read_cohort, read_normals_sheet
 from ctdna_resistance.snakemake_scheduling import drop_local_rate_limit
 
@@ -31,6 +35,9 @@ ID_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 # The product's own checks first, so a bad config, sheet or panel stops before any job with one
 # line naming the file, what is wrong and what to do (the panel is otherwise read only in jobs).
 REPO = Path(workflow.basedir)
+# this Snakefile parsed again by the Snakemake of a job (on a cluster node, or a subprocess job),
+# not by the run that plans: it need not look at the cohort's files
+IN_A_JOB = workflow.remote_exec or workflow.subprocess_exec
 DEFAULT_CONFIG = REPO / "config" / "config.yaml"
 try:
     if not config.get("samples"):
@@ -46,11 +53,10 @@ try:
     if not config.get("treatments"):
         config["treatments"] = ""  # none (a string: the patient command passes it on)
     # A job on a cluster node (or a subprocess job) parses this file again: the submitting
-    # run checked every file of the sheet, and a node's Snakemake checks its own jobs' inputs.
+    # run checked every file of the sheet, and a node's Snakemake looks at its own patients'
+    # files only (their fingerprint, below).
     COHORT = read_cohort(
-        config["samples"],
-        config["treatments"],
-        check_files=not (workflow.remote_exec or workflow.subprocess_exec),
+        config["samples"], config["treatments"], check_files=not IN_A_JOB
     )
     if COHORT.treatments_skipped:
         skipped = COHORT.treatments_skipped
@@ -144,6 +150,12 @@ def samples_of(patient):
     return SAMPLES_OF[patient]
 
 
+@functools.cache  # the patient's job and the cohort job ask
+def patient_rows(patient):
+    """The patient's sample-sheet and treatment rows as text (rerun_fingerprint.rows_text)."""
+    return rows_text(samples_of(patient), TREATMENTS_OF.get(patient, []))
+
+
 @functools.cache  # planning asks more than once per job
 def fingerprint(patient):
     """The digest of the patient's rows and draw files: a change re-runs its job (params).
@@ -152,7 +164,7 @@ def fingerprint(patient):
     """
     try:
         return patient_fingerprint(
-            samples_of(patient), TREATMENTS_OF.get(patient, []), COHORT.stamps
+            patient_rows(patient), samples_of(patient), COHORT.stamps
         )
     except InputError as error:
         raise WorkflowError(error.message) from None
@@ -230,16 +242,38 @@ def cohort_inputs(wildcards):
     return {**files, **workflow_config_files(), "settings": PATIENT_SETTINGS_FILE}
 
 
-def all_outputs():
-    """The cohort's outputs: the cohort job needs every patient's job, which makes all of that
-    patient's outputs (a missing one re-runs it). Naming the patients' five outputs here too
-    made planning look up 50,000 more files at 10,000 patients (issue 19)."""
+def patient_outputs(patient):
+    folder = patient_dir(patient)
     return [
+        f"{folder}/samples",
+        f"{folder}/timeline.tsv",
+        f"{folder}/clones.tsv",
+        f"{folder}/reports",
+        f"{folder}/longitudinal.html",
+    ]
+
+
+def all_outputs():
+    """The cohort's outputs, and any output of a patient's earlier run that has gone missing.
+
+    The cohort job needs every patient's reports, so it brings in every patient's job; but
+    Snakemake re-runs a job only for the outputs some target needs, so a patient's deleted
+    timeline.tsv is asked for here. Naming all five outputs of every patient made planning look
+    up 50,000 more files at 10,000 patients (issue 19); a patient without a folder yet has no
+    output to lose (its job runs for the cohort).
+    """
+    outputs = [
         f"{OUTDIR}/cohort/summary.tsv",
         f"{OUTDIR}/cohort/summary.html",
         f"{OUTDIR}/cohort/cbioportal",
         f"{OUTDIR}/cohort/ctdna_resistance_mqc.tsv",
     ]
+    for patient in (
+        [] if IN_A_JOB else COHORT.patients
+    ):  # a node runs the jobs it was given
+        if os.path.isdir(patient_dir(patient)):
+            outputs += [f for f in patient_outputs(patient) if not os.path.exists(f)]
+    return outputs
 
 
 # Local runs: no job-rate limit, the cores bound the jobs (why: snakemake_scheduling.py)
