@@ -20,6 +20,7 @@ from ctdna_resistance.config import (
 import ctdna_resistance.worker_client
 from ctdna_resistance.errors import InputError
 from ctdna_resistance.export.cbioportal import RESERVED_CLINICAL_COLUMNS
+from ctdna_resistance.long_lived import long_lived
 from ctdna_resistance.panel import load_panel
 from ctdna_resistance.rerun_fingerprint import (
     cohort_fingerprint,
@@ -55,9 +56,11 @@ try:
     # A job on a cluster node (or a subprocess job) parses this file again: the submitting
     # run checked every file of the sheet, and a node's Snakemake looks at its own patients'
     # files only (their fingerprint, below).
-    COHORT = read_cohort(
-        config["samples"], config["treatments"], check_files=not IN_A_JOB
-    )
+    # the sheet's rows live as long as this process: out of the collector's way (long_lived.py)
+    with long_lived():
+        COHORT = read_cohort(
+            config["samples"], config["treatments"], check_files=not IN_A_JOB
+        )
     if COHORT.treatments_skipped:
         skipped = COHORT.treatments_skipped
         logger.info(
