@@ -23,37 +23,28 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from ctdna_resistance.errors import InputError
-from ctdna_resistance.samplesheet import Sample, Treatment
-
-# a file's size and modification time in ns, as os.stat gives them (samplesheet.read_cohort
-# keeps those of the files it checked, so that planning looks at each file once)
-Stamp = tuple[int, int]
+from ctdna_resistance.samplesheet import Sample, Stamps, Treatment
 
 _SAMPLE_FIELDS = tuple(f for f in Sample.__dataclass_fields__ if f != "row")
 _TREATMENT_FIELDS = tuple(Treatment.__dataclass_fields__)
 
 
-def file_stamp(
-    path: str, known: Mapping[str, Stamp], sample: Sample | None = None, role: str = ""
-) -> Stamp:
-    """The file's (size, modification time in ns): from ``known``, else looked up now."""
+def file_stamp(path: str, known: Stamps, sample: Sample, role: str) -> tuple[int, int]:
+    """The (size, modification time in ns) of the sample's ``role`` file: from ``known``, else
+    looked up now (a job's Snakemake on a node, which did not check the sheet's files)."""
     stamp = known.get(path)
     if stamp is not None:
         return stamp
     try:
         found = os.stat(path)
     except OSError as error:
-        named = (
-            f"sample {sample.sample!r} (sample sheet line {sample.row}) names this {role} file"
-            if sample is not None
-            else "the sample sheet names this file"
-        )
         raise InputError(
             path,
-            f"{named}, but it cannot be read ({error.strerror})",
+            f"sample {sample.sample!r} (sample sheet line {sample.row}) names this {role} file, "
+            f"but it cannot be read ({error.strerror})",
             "restore the file or fix its path in the sample sheet",
         ) from None
     return found.st_size, found.st_mtime_ns
@@ -73,7 +64,7 @@ def rows_text(samples: Iterable[Sample], treatments: Iterable[Treatment]) -> str
     return "\n".join(lines)
 
 
-def patient_fingerprint(rows: str, samples: Iterable[Sample], known: Mapping[str, Stamp]) -> str:
+def patient_fingerprint(rows: str, samples: Iterable[Sample], known: Stamps) -> str:
     """The SHA-256 (hex) of the patient's rows (rows_text) and of the stamps of its files."""
     files: dict[str, tuple[Sample, str]] = {}  # each file once (a normal serves every draw)
     for sample in samples:

@@ -31,6 +31,11 @@ SAMPLE_COLUMNS = (
 TREATMENT_COLUMNS = ("patient", "agent", "start_date", "end_date", "line")
 DEFAULT_ANTI_EGFR = ("cetuximab", "panitumumab")
 
+# A file's (size, modification time in ns) as os.stat gives them, by its path as a Sample holds
+# it: kept when the sheet's files are checked, for each patient's fingerprint
+# (rerun_fingerprint.py), so that planning looks at each file once.
+Stamps = dict[str, tuple[int, int]]
+
 
 @dataclass(frozen=True)
 class Sample:
@@ -94,9 +99,8 @@ class Cohort:
     treatments: list[Treatment] = field(default_factory=list)
     # timeline rows of patients absent from the sheet, by patient (skipped, not refused)
     treatments_skipped: dict[str, int] = field(default_factory=dict)
-    # (size, modification time in ns) of each file the sheet names, by its resolved path, as
-    # checked when the sheet was read (empty with check_files=False): rerun_fingerprint.py
-    stamps: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # what the check of the sheet's files found (Stamps; empty with check_files=False)
+    stamps: Stamps = field(default_factory=dict)
 
     @property
     def patients(self) -> list[str]:
@@ -265,7 +269,7 @@ def _input_path(
     row: int,
     column: str,
     check: bool = True,
-    stamps: dict[str, tuple[int, int]] | None = None,
+    stamps: Stamps | None = None,
 ) -> Path | None:
     """The file's resolved path, checked to be a regular file; its (size, mtime ns) into stamps."""
     if not value:
@@ -308,7 +312,7 @@ def _vcf_paths(
     sheet: Path,
     row: int,
     check: bool = True,
-    stamps: dict[str, tuple[int, int]] | None = None,
+    stamps: Stamps | None = None,
 ) -> list[Path]:
     """The vcf column's files: one, or several separated by ';' that are read as one draw."""
     parts = [part.strip() for part in value.split(";")] if value.strip() else []
@@ -353,7 +357,7 @@ def read_sample_sheet(
     path,
     patient: str | None = None,
     check_files: bool = True,
-    stamps: dict[str, tuple[int, int]] | None = None,
+    stamps: Stamps | None = None,
 ) -> list[Sample]:
     """Validate a sample sheet and return its samples sorted by patient and collection date.
 
@@ -547,7 +551,7 @@ def read_cohort(
     filesystem's metadata server for nothing (each patient's fingerprint looks at its own files:
     rerun_fingerprint.py). With the check, ``stamps`` keeps what it found of each file.
     """
-    stamps: dict[str, tuple[int, int]] = {}
+    stamps: Stamps = {}
     samples = read_sample_sheet(samples_path, patient, check_files, stamps)
     treatments, skipped = [], {}
     if treatments_path:

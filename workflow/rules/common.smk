@@ -53,10 +53,9 @@ try:
     )
     if not config.get("treatments"):
         config["treatments"] = ""  # none (a string: the patient command passes it on)
-    # A job on a cluster node (or a subprocess job) parses this file again: the submitting
-    # run checked every file of the sheet, and a node's Snakemake looks at its own patients'
-    # files only (their fingerprint, below).
-    # the sheet's rows live as long as this process: out of the collector's way (long_lived.py)
+    # In a job, the run that planned checked every file of the sheet: a node's Snakemake looks
+    # at its own patients' files only (their fingerprint, below). The sheet's rows live as long
+    # as this process: out of the garbage collector's way (long_lived.py).
     with long_lived():
         COHORT = read_cohort(
             config["samples"], config["treatments"], check_files=not IN_A_JOB
@@ -271,9 +270,9 @@ def all_outputs():
         f"{OUTDIR}/cohort/cbioportal",
         f"{OUTDIR}/cohort/ctdna_resistance_mqc.tsv",
     ]
-    for patient in (
-        [] if IN_A_JOB else COHORT.patients
-    ):  # a node runs the jobs it was given
+    if IN_A_JOB:
+        return outputs  # a job's Snakemake runs the jobs it was given
+    for patient in COHORT.patients:
         if os.path.isdir(patient_dir(patient)):
             outputs += [f for f in patient_outputs(patient) if not os.path.exists(f)]
     return outputs
